@@ -1,0 +1,102 @@
+"""llmtap: one Python API for every LLM provider, with callbacks you can trust on every call.
+
+Speaks LiteLLM's SDK surface, so ``import llmtap as litellm`` runs code written for it. Module
+attributes below are the settings users assign (``llmtap.callbacks = [...]``); they are read
+at the start of each call. Importing llmtap imports no HTTP client, no provider SDK and touches
+no network: those load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+# -- settings (LiteLLM's names) ---------------------------------------------------------------
+callbacks: list = []
+input_callback: list = []
+success_callback: list = []
+failure_callback: list = []
+drop_params: bool = False
+num_retries: int | None = None
+request_timeout: float | None = None
+cache: Any = None
+set_verbose: bool = False
+suppress_debug_info: bool = False
+turn_off_message_logging: bool = False
+
+from .chunk_builder import stream_chunk_builder  # noqa: E402
+from .cost import completion_cost, cost_per_token, get_model_info, register_model  # noqa: E402
+from .exceptions import (  # noqa: E402
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContentPolicyViolationError,
+    ContextWindowExceededError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServiceUnavailableError,
+    Timeout,
+    UnprocessableEntityError,
+    UnsupportedParamsError,
+)
+from .logging.delivery import delivery as _delivery  # noqa: E402
+from .main import (  # noqa: E402
+    acompletion,
+    aembedding,
+    atext_completion,
+    completion,
+    embedding,
+    text_completion,
+)
+from .streaming import CustomStreamWrapper  # noqa: E402
+from .tokens import token_counter  # noqa: E402
+from .types import (  # noqa: E402
+    ChatCompletionDeltaToolCall,
+    ChatCompletionMessageToolCall,
+    Choices,
+    Delta,
+    Embedding,
+    EmbeddingResponse,
+    Function,
+    FunctionCall,
+    ImageObject,
+    ImageResponse,
+    Message,
+    ModelResponse,
+    ModelResponseStream,
+    StreamingChoices,
+    TextChoices,
+    TextCompletionResponse,
+    Usage,
+)
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait until every callback event submitted so far has been delivered.
+
+    Returns False if ``timeout`` seconds passed first. At exit llmtap flushes on its own, with a
+    bounded wait, so events of calls that returned are not lost when the script ends.
+    """
+    return _delivery.flush(timeout)
+
+
+def callback_stats() -> dict[str, Any]:
+    """Counters of callback deliveries: delivered, failed, pending, and sinks moved to their
+    own thread because they blocked."""
+    return _delivery.stats()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "model_cost":
+        from .cost import model_cost
+
+        return model_cost()
+    raise AttributeError(f"module 'llmtap' has no attribute {name!r}")

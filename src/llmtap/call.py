@@ -1,0 +1,123 @@
+"""A call, resolved and checked: the one object the pipeline, providers and callbacks share.
+
+``prepare`` does everything that can fail without the network — routing, keys, parameter
+types, message shape — so bad input is refused before a byte is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import params as P
+import llmtap
+
+from . import routing
+from .exceptions import BadRequestError, UnsupportedParamsError
+from .providers.base import Provider
+
+_NOT_SENT = frozenset(P.LIBRARY_PARAMS)
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    call_type: str
+    model: str
+    provider: Provider | None
+    provider_model: str
+    is_async: bool
+    messages: list | None = None
+    prompt: Any = None
+    input: Any = None
+    params: dict = field(default_factory=dict)
+    stream: bool = False
+    api_key: str | None = None
+    api_base: str | None = None
+    api_version: str | None = None
+    organization: str | None = None
+    extra_headers: dict | None = None
+    extra_body: dict | None = None
+    timeout: float | None = None
+    num_retries: int = 0
+    metadata: dict | None = None
+    mock_response: Any = None
+    library_params: dict = field(default_factory=dict)
+    record: Any = None
+
+    @property
+    def provider_name(self) -> str:
+        return self.provider.name if self.provider is not None else "openai"
+
+
+def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
+    lib = {name: kwargs.pop(name) for name in list(kwargs) if name in _NOT_SENT}
+    for name, value in lib.items():
+        P.check_type(name, value, P.LIBRARY_PARAMS[name], model)
+    mock = kwargs.pop("mock_response", None)
+    table = P.WIRE_PARAMS[call_type]
+    wire: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        if value is None:
+            continue
+        types = table.get(name)
+        if types is not None:
+            P.check_type(name, value, types, model)
+        wire[name] = value
+
+    try:
+        provider, provider_model = routing.resolve_provider(model, lib.get("custom_llm_provider"))
+    except BadRequestError:
+        if mock is None:
+            raise
+        provider, provider_model = None, model
+
+    supported = provider.supported_params.get(call_type) if provider is not None else None
+    unsupported = [] if supported is None else [n for n in wire if n in table and n not in supported]
+    if unsupported:
+        if lib.get("drop_params", llmtap.drop_params):
+            for name in unsupported:
+                del wire[name]
+        else:
+            raise UnsupportedParamsError(
+                f"{provider.name} does not support {', '.join(map(repr, unsupported))} "
+                f"for {call_type}; pass drop_params=True to drop it",
+                model=model,
+                llm_provider=provider.name,
+            )
+
+    timeout = lib.get("timeout", lib.get("request_timeout", llmtap.request_timeout))
+    if timeout is not None and timeout <= 0:
+        raise BadRequestError(f"timeout must be positive, got {timeout!r}", model=model)
+    retries = lib.get("num_retries", lib.get("max_retries", llmtap.num_retries))
+    if retries is not None and retries < 0:
+        raise BadRequestError(f"num_retries must be >= 0, got {retries!r}", model=model)
+    headers = lib.get("extra_headers") or lib.get("headers")
+    call = Call(
+        call_type=call_type,
+        model=model,
+        provider=provider,
+        provider_model=provider_model,
+        is_async=is_async,
+        params=wire,
+        stream=bool(lib.get("stream", False)),
+        organization=lib.get("organization"),
+        extra_headers=headers,
+        extra_body=lib.get("extra_body"),
+        timeout=timeout,
+        num_retries=retries or 0,
+        metadata=lib.get("metadata"),
+        mock_response=mock,
+        library_params=lib,
+    )
+    if mock is None and provider is not None:
+        custom_base = lib.get("api_base") or lib.get("base_url")
+        call.api_base = routing.resolve_base(provider, custom_base, model)
+        custom = bool(custom_base or routing.first_env(provider.base_env))
+        call.api_key = routing.resolve_key(provider, lib.get("api_key"), model, custom)
+        if provider.default_version is not None or provider.version_env:
+            call.api_version = (
+                lib.get("api_version")
+                or routing.first_env(provider.version_env)
+                or provider.default_version
+            )
+    return call

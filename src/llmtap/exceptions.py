@@ -1,0 +1,290 @@
+"""Errors shaped like the OpenAI SDK's, so handlers written for LiteLLM keep catching them.
+
+Every error a call can raise is one of these, whatever the provider said on the wire::
+
+    APIError
+    ├── APIConnectionError               the request never got an answer
+    │   └── APITimeoutError (= Timeout)
+    ├── APIResponseValidationError       an answer we could not read (not JSON, stream cut)
+    └── APIStatusError                   the provider answered with an error status
+        ├── BadRequestError              400 (and bad input caught before sending)
+        │   ├── ContextWindowExceededError
+        │   ├── ContentPolicyViolationError
+        │   └── UnsupportedParamsError
+        ├── AuthenticationError          401 (and a missing key)
+        ├── PermissionDeniedError        403
+        ├── NotFoundError                404
+        ├── ConflictError                409
+        ├── UnprocessableEntityError     422
+        ├── RateLimitError               429
+        ├── InternalServerError          500 and other 5xx
+        └── ServiceUnavailableError      503, 529
+
+Each carries ``status_code``, ``llm_provider``, ``model``, ``message`` (the provider's own words),
+``body`` (the decoded error body when there was one) and ``headers``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+
+class APIError(Exception):
+    status_code: int = 500
+    _positional = ("llm_provider", "model")
+
+    def __init__(
+        self,
+        message: str = "",
+        *args: Any,
+        llm_provider: str | None = None,
+        model: str | None = None,
+        status_code: int | None = None,
+        response: Any = None,
+        body: Any = None,
+        headers: dict | None = None,
+        request: Any = None,
+        litellm_debug_info: str | None = None,
+        max_retries: int | None = None,
+        num_retries: int | None = None,
+        **extra: Any,
+    ) -> None:
+        named = dict(zip(self._positional, args))
+        llm_provider = llm_provider or named.get("llm_provider")
+        model = model or named.get("model")
+        if status_code is not None:
+            self.status_code = status_code
+        self.message = str(message)
+        self.llm_provider = llm_provider
+        self.model = model
+        self.response = response
+        self.request = request
+        self.body = body
+        self.headers = dict(headers or {})
+        self.litellm_debug_info = litellm_debug_info
+        self.max_retries = max_retries
+        self.num_retries = num_retries
+        self.retry_after: float | None = parse_retry_after(self.headers)
+        for key, value in extra.items():
+            setattr(self, key, value)
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = f" ({self.llm_provider}, model={self.model})" if self.llm_provider else ""
+        return f"llmtap.{type(self).__name__}: {self.message}{where}"
+
+    @property
+    def code(self) -> str | None:
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return error.get("code") if isinstance(error, dict) else None
+
+
+class APIConnectionError(APIError):
+    status_code = 500
+
+
+class APITimeoutError(APIConnectionError):
+    status_code = 408
+
+
+Timeout = APITimeoutError
+
+
+class APIResponseValidationError(APIError):
+    status_code = 500
+
+
+class APIStatusError(APIError):
+    pass
+
+
+class BadRequestError(APIStatusError):
+    status_code = 400
+    _positional = ("model", "llm_provider")
+
+
+class ContextWindowExceededError(BadRequestError):
+    pass
+
+
+class ContentPolicyViolationError(BadRequestError):
+    pass
+
+
+class UnsupportedParamsError(BadRequestError):
+    pass
+
+
+class AuthenticationError(APIStatusError):
+    status_code = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    status_code = 403
+
+
+class NotFoundError(APIStatusError):
+    status_code = 404
+
+
+class ConflictError(APIStatusError):
+    status_code = 409
+
+
+class UnprocessableEntityError(APIStatusError):
+    status_code = 422
+
+
+class RateLimitError(APIStatusError):
+    status_code = 429
+
+
+class InternalServerError(APIStatusError):
+    status_code = 500
+
+
+class ServiceUnavailableError(APIStatusError):
+    status_code = 503
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+    503: ServiceUnavailableError,
+    529: ServiceUnavailableError,
+}
+
+_CONTEXT_WINDOW_HINTS = (
+    "context_length_exceeded",
+    "maximum context length",
+    "context window",
+    "prompt is too long",
+    "too many tokens",
+)
+_CONTENT_POLICY_HINTS = ("content_policy_violation", "content management policy", "content_filter")
+
+
+def error_for_status(
+    status: int,
+    message: str,
+    *,
+    provider: str | None,
+    model: str | None,
+    body: Any = None,
+    headers: dict | None = None,
+    code: str | None = None,
+) -> APIError:
+    """Pick the error class for a provider's error answer; 400s are refined by their message."""
+    cls: type[APIError]
+    if status == 400 or (status == 413 and "token" in message.lower()):
+        text = f"{code or ''} {message}".lower()
+        if any(hint in text for hint in _CONTEXT_WINDOW_HINTS):
+            cls = ContextWindowExceededError
+        elif any(hint in text for hint in _CONTENT_POLICY_HINTS):
+            cls = ContentPolicyViolationError
+        else:
+            cls = BadRequestError
+    elif status in _BY_STATUS:
+        cls = _BY_STATUS[status]
+    elif status >= 500:
+        cls = InternalServerError
+    elif status == 408:
+        cls = APITimeoutError
+    else:
+        cls = APIStatusError
+    return cls(
+        message,
+        llm_provider=provider,
+        model=model,
+        status_code=status,
+        body=body,
+        headers=headers,
+    )
+
+
+def decode_error_body(raw: bytes) -> tuple[Any, str]:
+    """Return (decoded body or None, the most useful message text) for an error answer."""
+    text = raw.decode("utf-8", "replace").strip()
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        return None, text[:1000] or "(empty body)"
+    message = _find_message(body)
+    return body, message or text[:1000]
+
+
+def _find_message(body: Any) -> str | None:
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            for key in ("message", "msg", "detail", "error"):
+                value = error.get(key)
+                if isinstance(value, str):
+                    return value
+        if isinstance(error, str):
+            return error
+        for key in ("message", "detail"):
+            if isinstance(body.get(key), str):
+                return body[key]
+    if isinstance(body, list) and body:
+        return _find_message(body[0])
+    return None
+
+
+# -- retry policy: pure functions; only the drivers sleep --------------------------------------
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+MAX_RETRY_AFTER = 60.0
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+
+
+def parse_retry_after(headers: dict | None) -> float | None:
+    """Seconds the server asked us to wait: retry-after-ms, retry-after seconds or HTTP date."""
+    if not headers:
+        return None
+    value = headers.get("retry-after-ms")
+    if value is not None:
+        try:
+            return float(value) / 1000.0
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        import email.utils
+
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+
+
+def is_retryable(error: BaseException) -> bool:
+    if isinstance(error, APIConnectionError):
+        return True
+    if isinstance(error, APIStatusError):
+        should = error.headers.get("x-should-retry")
+        if should in ("true", "false"):
+            return should == "true"
+        return error.status_code in RETRYABLE_STATUS
+    return False
+
+
+def retry_delay(attempt: int, retry_after: float | None) -> float:
+    """Seconds before retry number ``attempt`` (1-based): the server's ask, else jittered backoff."""
+    if retry_after is not None and 0 <= retry_after <= MAX_RETRY_AFTER:
+        return retry_after
+    backoff = min(INITIAL_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)
+    return backoff * (1 - 0.25 * random.random())

@@ -1,0 +1,218 @@
+"""The call record: the one ``kwargs`` dict of a call, growing as the call proceeds.
+
+Each event hands its sinks a snapshot of the record as it stood at that moment (a shallow
+copy), so a hook that runs later on the worker still sees the call as it was when the event
+happened. The lifecycle is a transition table (logging/hooks.py): an event that does not fit
+the call's state is refused, so a call can never log two outcomes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import traceback
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from .delivery import delivery
+from .hooks import FAILURE, POST, PRE, STREAM, SUCCESS, TRANSITIONS
+from .sinks import Sink
+
+if TYPE_CHECKING:
+    from ..call import Call
+
+
+class Event:
+    __slots__ = ("kind", "kwargs", "response_obj", "start_time", "end_time", "is_async", "record")
+
+    def __init__(self, kind: str, record: CallRecord, response_obj: Any, end_time: Any) -> None:
+        self.kind = kind
+        self.kwargs = dict(record.kwargs)
+        self.response_obj = response_obj
+        self.start_time = record.start_time
+        self.end_time = end_time
+        self.is_async = record.is_async
+        self.record = record
+
+    def prepare(self) -> None:
+        """Worker-side finishing touches that would otherwise cost the caller time."""
+        if self.kind == SUCCESS or self.kind == FAILURE:
+            self.record.finish(self)
+
+
+class CallRecord:
+    __slots__ = (
+        "kwargs",
+        "sinks",
+        "state",
+        "start_time",
+        "is_async",
+        "call",
+        "wants_stream_events",
+        "first_chunk_time",
+        "response_headers",
+        "attempts",
+    )
+
+    def __init__(self, call: Call, sinks: tuple[Sink, ...], call_id: str | None = None) -> None:
+        self.call = call
+        self.sinks = sinks
+        self.state = "new"
+        self.is_async = call.is_async
+        self.start_time = datetime.datetime.now()
+        self.first_chunk_time: datetime.datetime | None = None
+        self.response_headers: dict = {}
+        self.attempts = 0
+        call_id = call_id or str(uuid.uuid4())
+        call_type = ("a" if call.is_async else "") + call.call_type
+        if call.call_type == "completion" and call.is_async:
+            call_type = "acompletion"
+        litellm_params = {
+            "metadata": call.metadata if call.metadata is not None else {},
+            "api_base": call.api_base,
+            "custom_llm_provider": call.provider_name,
+            "litellm_call_id": call_id,
+            "acompletion": call.is_async,
+            "stream": call.stream,
+            "num_retries": call.num_retries,
+            "timeout": call.timeout,
+            "model": call.model,
+        }
+        self.kwargs: dict[str, Any] = {
+            "model": call.provider_model,
+            "messages": call.messages if call.messages is not None else _as_messages(call),
+            "optional_params": call.params,
+            "litellm_params": litellm_params,
+            "start_time": self.start_time,
+            "stream": call.stream,
+            "user": call.params.get("user"),
+            "call_type": call_type,
+            "litellm_call_id": call_id,
+            "custom_llm_provider": call.provider_name,
+            "api_base": call.api_base,
+            "log_event_type": None,
+        }
+        self.wants_stream_events = any(sink.plan(STREAM, call.is_async) for sink in sinks)
+
+    @property
+    def call_id(self) -> str:
+        return self.kwargs["litellm_call_id"]
+
+    def _emit(self, kind: str, response_obj: Any = None, end_time: Any = None) -> bool:
+        next_state = TRANSITIONS.get((self.state, kind))
+        if next_state is None:
+            return False
+        self.state = next_state
+        if kind != STREAM:
+            self.kwargs["log_event_type"] = kind
+        delivery.submit(Event(kind, self, response_obj, end_time), self.sinks)
+        return True
+
+    # -- the call's milestones -----------------------------------------------------------------
+
+    def pre_call(self, body: dict, url: str, headers: dict) -> None:
+        self.attempts += 1
+        kwargs = self.kwargs
+        call = self.call
+        kwargs["input"] = _exact_input(call, body)
+        kwargs["api_key"] = call.api_key
+        kwargs["additional_args"] = {
+            "complete_input_dict": body,
+            "api_base": url,
+            "headers": mask_headers(headers),
+            "attempt": self.attempts,
+        }
+        self._emit(PRE)
+
+    def post_call(self, original_response: str, headers: dict) -> None:
+        self.response_headers = headers
+        self.kwargs["original_response"] = original_response
+        self._emit(POST, None, datetime.datetime.now())
+
+    def stream_chunk(self, chunk: Any) -> None:
+        if self.first_chunk_time is None:
+            self.first_chunk_time = datetime.datetime.now()
+        if self.wants_stream_events:
+            self._emit(STREAM, chunk, datetime.datetime.now())
+
+    def success(self, response: Any, *, cache_hit: bool = False, stream_abandoned: bool = False) -> None:
+        kwargs = self.kwargs
+        end = datetime.datetime.now()
+        kwargs["end_time"] = end
+        kwargs["cache_hit"] = cache_hit
+        if self.call.stream:
+            kwargs["complete_streaming_response"] = response
+            if self.is_async:
+                kwargs["async_complete_streaming_response"] = response
+            if stream_abandoned:
+                kwargs["stream_abandoned"] = True
+        self._emit(SUCCESS, response, end)
+
+    def failure(self, exc: BaseException) -> None:
+        kwargs = self.kwargs
+        end = datetime.datetime.now()
+        kwargs["end_time"] = end
+        kwargs["exception"] = exc
+        kwargs["cache_hit"] = False
+        self._emit(FAILURE, None, end)
+
+    def finish(self, event: Event) -> None:
+        """On the worker: cost, traceback text and the standard logging object."""
+        from .standard import build_standard_logging_object
+
+        kwargs = event.kwargs
+        if event.kind == SUCCESS:
+            if "response_cost" not in kwargs:
+                kwargs["response_cost"] = _cost(self, event.response_obj, kwargs)
+        else:
+            exc = kwargs.get("exception")
+            kwargs["traceback_exception"] = "".join(
+                traceback.format_exception(type(exc), exc, exc.__traceback__)
+            )
+            kwargs["response_cost"] = None
+        kwargs["standard_logging_object"] = build_standard_logging_object(self, event)
+
+
+def _cost(record: CallRecord, response: Any, kwargs: dict) -> float | None:
+    if kwargs.get("cache_hit"):
+        return 0.0
+    from ..cost import response_cost
+
+    return response_cost(response, record.call)
+
+
+def _exact_input(call: Call, body: dict) -> Any:
+    for key in ("messages", "prompt", "input", "contents"):
+        if key in body:
+            return body[key]
+    return call.messages if call.messages is not None else call.prompt
+
+
+def _as_messages(call: Call) -> Any:
+    if call.prompt is not None:
+        return [{"role": "user", "content": call.prompt}]
+    return call.input
+
+
+_SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key")
+
+
+def mask_secret(value: str | None) -> str | None:
+    if not value:
+        return value
+    if len(value) <= 8:
+        return "*" * len(value)
+    return f"{value[:3]}...{value[-4:]}"
+
+
+def mask_headers(headers: dict) -> dict:
+    masked = {}
+    for name, value in headers.items():
+        if name.lower() in _SECRET_HEADERS:
+            scheme, _, token = value.partition(" ")
+            value = f"{scheme} {mask_secret(token)}" if token else mask_secret(value)
+        masked[name] = value
+    return masked
+
+
+def new_record(call: Call, sinks: tuple[Sink, ...]) -> CallRecord:
+    return CallRecord(call, sinks, call.library_params.get("litellm_call_id"))

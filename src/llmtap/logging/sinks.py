@@ -1,0 +1,172 @@
+"""Turn what users put in the callback lists into sinks the delivery worker can call.
+
+A sink answers one question per event: which function to call, with which arguments, and
+whether it must be awaited. The answer depends only on the handler's class and the call's
+mode, so it is worked out once and cached.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..exceptions import BadRequestError
+from ..integrations import BUILTIN
+from ..integrations.custom_logger import CustomLogger
+from .hooks import FUNCTION_LISTS, LOGGER_HOOKS, PRE
+
+# (function, awaited?) or None when the sink ignores the event
+Plan = tuple[Callable[..., Any], bool] | None
+
+
+class Sink:
+    __slots__ = ("target", "name", "_plans")
+
+    def __init__(self, target: Any, name: str) -> None:
+        self.target = target
+        self.name = name
+        self._plans: dict[tuple[str, bool], Plan] = {}
+
+    def plan(self, event: str, is_async: bool) -> Plan:
+        key = (event, is_async)
+        try:
+            return self._plans[key]
+        except KeyError:
+            plan = self._plans[key] = self._make_plan(event, is_async)
+            return plan
+
+    def _make_plan(self, event: str, is_async: bool) -> Plan:
+        raise NotImplementedError
+
+    def arguments(self, event: Any) -> tuple:
+        raise NotImplementedError
+
+
+class LoggerSink(Sink):
+    """A CustomLogger (or any object with its hook methods)."""
+
+    __slots__ = ()
+
+    def _make_plan(self, event: str, is_async: bool) -> Plan:
+        sync_name, async_name = LOGGER_HOOKS[event]
+        defined = [name for name in (sync_name, async_name) if name and _overrides(self.target, name)]
+        if not defined:
+            return None
+        preferred = async_name if is_async else sync_name
+        name = preferred if preferred in defined else defined[0]
+        function = getattr(self.target, name)
+        return function, inspect.iscoroutinefunction(function)
+
+    def arguments(self, event: Any) -> tuple:
+        if event.kind == PRE:
+            return (event.kwargs.get("model"), event.kwargs.get("messages"), event.kwargs)
+        return (event.kwargs, event.response_obj, event.start_time, event.end_time)
+
+
+class FunctionSink(Sink):
+    """A plain function from input_callback, success_callback or failure_callback."""
+
+    __slots__ = ("events",)
+
+    def __init__(self, target: Any, name: str, events: frozenset[str]) -> None:
+        super().__init__(target, name)
+        self.events = events
+
+    def _make_plan(self, event: str, is_async: bool) -> Plan:
+        if event not in self.events:
+            return None
+        return self.target, inspect.iscoroutinefunction(self.target)
+
+    def arguments(self, event: Any) -> tuple:
+        if event.kind == PRE:
+            return (event.kwargs,)
+        return (event.kwargs, event.response_obj, event.start_time, event.end_time)
+
+
+def _overrides(target: Any, name: str) -> bool:
+    if not isinstance(target, CustomLogger):
+        return callable(getattr(target, name, None))
+    method = getattr(type(target), name, None)
+    return method is not None and method is not getattr(CustomLogger, name)
+
+
+def _describe(target: Any) -> str:
+    if inspect.isfunction(target) or inspect.ismethod(target):
+        return getattr(target, "__qualname__", repr(target))
+    return type(target).__name__
+
+
+_sink_cache: dict[tuple[int, frozenset[str] | None], tuple[Any, Sink]] = {}
+
+
+def _sink_for(target: Any, events: frozenset[str] | None) -> Sink:
+    key = (id(target), events)
+    cached = _sink_cache.get(key)
+    if cached is not None and cached[0] is target:
+        return cached[1]
+    if events is None:
+        sink: Sink = LoggerSink(target, _describe(target))
+    else:
+        sink = FunctionSink(target, _describe(target), events)
+    if len(_sink_cache) > 1024:
+        _sink_cache.clear()
+    _sink_cache[key] = (target, sink)
+    return sink
+
+
+_builtin_instances: dict[str, Any] = {}
+
+
+def builtin(name: str) -> Any:
+    """A built-in integration named in a callback list, created once."""
+    instance = _builtin_instances.get(name)
+    if instance is None:
+        spec = BUILTIN.get(name)
+        if spec is None:
+            known = ", ".join(sorted(BUILTIN)) or "none yet"
+            raise BadRequestError(
+                f"unknown callback {name!r}: not a built-in integration (built-ins: {known}). "
+                "Pass a CustomLogger instance or a function instead.",
+                model=None,
+            )
+        module_name, _, class_name = spec.partition(":")
+        instance = getattr(importlib.import_module(module_name), class_name)()
+        _builtin_instances[name] = instance
+    return instance
+
+
+def collect(settings: Any, per_call: Iterable[Any] | None) -> tuple[Sink, ...]:
+    """The sinks for one call: a snapshot of the module lists plus the call's own callbacks."""
+    entries: list[tuple[Any, str | None]] = []
+    for item in settings.callbacks or ():
+        entries.append((item, None))
+    for list_name, event in FUNCTION_LISTS.items():
+        for item in getattr(settings, list_name) or ():
+            entries.append((item, event))
+    for item in per_call or ():
+        entries.append((item, None))
+    if not entries:
+        return ()
+    sinks: list[Sink] = []
+    seen_loggers: set[int] = set()
+    functions: dict[int, tuple[Any, set[str]]] = {}
+    for item, event in entries:
+        if isinstance(item, str):
+            item = builtin(item)
+        if isinstance(item, CustomLogger) or (event is None and not callable(item)):
+            if id(item) not in seen_loggers:
+                seen_loggers.add(id(item))
+                sinks.append(_sink_for(item, None))
+        elif callable(item):
+            events = functions.setdefault(id(item), (item, set()))[1]
+            events.add(event or "successful_api_call")
+        else:
+            raise BadRequestError(
+                f"callback {item!r} is neither a CustomLogger, a function nor a built-in name",
+                model=None,
+            )
+    for item, events in functions.values():
+        sinks.append(_sink_for(item, frozenset(events)))
+    return tuple(sinks)

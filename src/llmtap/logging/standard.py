@@ -1,0 +1,168 @@
+"""``kwargs["standard_logging_object"]``: one typed, JSON-serialisable summary of a call.
+
+Built-in sinks read this instead of the raw kwargs, and users can rely on it across versions.
+Fields shared with LiteLLM's StandardLoggingPayload keep LiteLLM's names (so handlers written
+for it keep working); our own additions sit beside them and never replace one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from .record import CallRecord, Event
+
+
+class StandardLoggingErrorInformation(TypedDict):
+    error_code: str | None
+    error_class: str | None
+    llm_provider: str | None
+    traceback: str | None
+    error_message: str | None
+
+
+class StandardLoggingHiddenParams(TypedDict):
+    model_id: str | None
+    cache_key: str | None
+    api_base: str | None
+    response_cost: float | None
+    additional_headers: dict[str, str]
+    usage_estimated: bool
+
+
+class StandardLoggingPayload(TypedDict):
+    id: str  # the call id (kwargs["litellm_call_id"])
+    trace_id: str  # metadata["trace_id"] when given, else the call id
+    call_type: str  # "completion", "acompletion", "embedding", ...
+    stream: bool
+    status: str  # "success" or "failure"
+    custom_llm_provider: str
+    model: str  # the model as the caller named it
+    model_id: str | None
+    model_group: str | None
+    api_base: str | None
+    cache_hit: bool
+    cache_key: str | None
+    saved_cache_cost: float
+    response_cost: float | None
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    startTime: float  # epoch seconds
+    endTime: float
+    completionStartTime: float  # first streamed chunk, else endTime
+    response_time: float  # seconds
+    metadata: dict[str, Any]
+    messages: Any
+    response: Any  # the response as plain JSON, or None on failure
+    model_parameters: dict[str, Any]
+    error_str: str | None
+    error_information: StandardLoggingErrorInformation | None
+    hidden_params: StandardLoggingHiddenParams
+    end_user: str | None
+    request_tags: list
+    # llmtap's own fields
+    llmtap_version: str
+    attempts: int
+    usage_estimated: bool
+    stream_abandoned: bool
+
+
+def build_standard_logging_object(record: CallRecord, event: Event) -> StandardLoggingPayload:
+    from .. import __version__
+
+    kwargs = event.kwargs
+    call = record.call
+    response = event.response_obj
+    usage = _usage(response)
+    start = record.start_time.timestamp()
+    end = (event.end_time or datetime.datetime.now()).timestamp()
+    first = record.first_chunk_time.timestamp() if record.first_chunk_time else end
+    metadata = call.metadata or {}
+    hidden = getattr(response, "_hidden_params", None) or {}
+    exc = kwargs.get("exception")
+    error_information = None
+    if exc is not None:
+        error_information = {
+            "error_code": str(getattr(exc, "status_code", "") or "") or None,
+            "error_class": type(exc).__name__,
+            "llm_provider": getattr(exc, "llm_provider", None) or call.provider_name,
+            "traceback": kwargs.get("traceback_exception"),
+            "error_message": str(exc),
+        }
+    usage_estimated = bool(hidden.get("usage_estimated"))
+    payload: StandardLoggingPayload = {
+        "id": record.call_id,
+        "trace_id": str(metadata.get("trace_id") or record.call_id),
+        "call_type": kwargs.get("call_type", call.call_type),
+        "stream": call.stream,
+        "status": "failure" if exc is not None else "success",
+        "custom_llm_provider": call.provider_name,
+        "model": call.model,
+        "model_id": None,
+        "model_group": metadata.get("model_group"),
+        "api_base": call.api_base,
+        "cache_hit": bool(kwargs.get("cache_hit")),
+        "cache_key": kwargs.get("cache_key"),
+        "saved_cache_cost": float(kwargs.get("saved_cache_cost") or 0.0),
+        "response_cost": kwargs.get("response_cost"),
+        "prompt_tokens": usage[0],
+        "completion_tokens": usage[1],
+        "total_tokens": usage[2],
+        "startTime": start,
+        "endTime": end,
+        "completionStartTime": first,
+        "response_time": max(0.0, end - start),
+        "metadata": _jsonable(metadata),
+        "messages": _jsonable(kwargs.get("messages")),
+        "response": _jsonable(response) if response is not None else None,
+        "model_parameters": _jsonable(call.params),
+        "error_str": str(exc) if exc is not None else None,
+        "error_information": error_information,
+        "hidden_params": {
+            "model_id": None,
+            "cache_key": kwargs.get("cache_key"),
+            "api_base": call.api_base,
+            "response_cost": kwargs.get("response_cost"),
+            "additional_headers": dict(record.response_headers),
+            "usage_estimated": usage_estimated,
+        },
+        "end_user": call.params.get("user"),
+        "request_tags": list(metadata.get("tags") or []),
+        "llmtap_version": __version__,
+        "attempts": record.attempts,
+        "usage_estimated": usage_estimated,
+        "stream_abandoned": bool(kwargs.get("stream_abandoned")),
+    }
+    return payload
+
+
+def _usage(response: Any) -> tuple[int, int, int]:
+    usage = getattr(response, "usage", None) if response is not None else None
+    if usage is None:
+        return 0, 0, 0
+    prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+    completion = int(getattr(usage, "completion_tokens", 0) or 0)
+    total = int(getattr(usage, "total_tokens", 0) or prompt + completion)
+    return prompt, completion, total
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON data: response objects are dumped, anything else unknown becomes its str."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump()
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, default=_fallback))
+
+
+def _fallback(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    return str(value)

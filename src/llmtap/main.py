@@ -1,0 +1,227 @@
+"""completion, acompletion, text_completion, embedding, aembedding: one pipeline for all.
+
+A call is one generator, ``_flow``: it yields an ``HttpRequest`` when it needs an answer and a
+number of seconds when it needs to wait, and is sent the answers back. ``_run_sync`` drives it
+over urllib3, ``_run_async`` over aiohttp. Routing, retries, hooks, error mapping and parsing
+exist once, in the generator; the drivers only move bytes and sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator
+from typing import Any
+
+import llmtap
+
+from . import transport
+from .call import Call, prepare
+from .exceptions import APIError, BadRequestError, is_retryable, retry_delay
+from .logging import sinks as _sinks
+from .logging.record import new_record
+from .streaming import CustomStreamWrapper, transport_error
+from .transport import HttpRequest, HttpResponse, TransportError
+
+Flow = Generator[Any, Any, Any]
+
+
+def _flow(call: Call) -> Flow:
+    record = call.record
+    try:
+        if call.mock_response is not None:
+            return (yield from _mock_flow(call))
+        provider = call.provider
+        body = provider.build_body(call)
+        request = provider.build_request(call, body)
+        attempt = 0
+        while True:
+            if record is not None:
+                record.pre_call(body, request.url, request.headers)
+            try:
+                response = yield request
+                error = provider.error_from_response(call, response) if response.status >= 400 else None
+            except TransportError as exc:
+                error = transport_error(exc, call)
+            if error is None:
+                break
+            if attempt < call.num_retries and is_retryable(error):
+                attempt += 1
+                yield retry_delay(attempt, error.retry_after)
+                continue
+            error.num_retries = attempt
+            raise error
+        return _answer(call, response)
+    except BaseException as exc:
+        if record is not None and isinstance(exc, Exception):
+            record.failure(exc)
+        raise
+
+
+def _answer(call: Call, response: HttpResponse) -> Any:
+    record = call.record
+    provider = call.provider
+    if call.stream:
+        if record is not None:
+            record.post_call("", response.headers)
+        return CustomStreamWrapper(call, response, provider.stream_parser(call))
+    if record is not None:
+        record.post_call(response.body.decode("utf-8", "replace"), response.headers)
+    result = provider.parse_response(call, response)
+    hidden = result._hidden_params
+    hidden["custom_llm_provider"] = call.provider_name
+    hidden["api_base"] = call.api_base
+    hidden["additional_headers"] = response.headers
+    if record is not None:
+        record.success(result)
+    return result
+
+
+def _mock_flow(call: Call) -> Flow:
+    """``mock_response``: the same parsing, hooks and stream handling, with no network at all."""
+    from .providers import get_provider
+    from .mock import mock_body
+
+    if call.provider is None:
+        call.provider = get_provider("openai")
+    body = call.provider.build_body(call)
+    record = call.record
+    if record is not None:
+        record.pre_call(body, "mock://", {})
+    mock = call.mock_response
+    if isinstance(mock, BaseException):
+        if isinstance(mock, APIError):
+            mock.llm_provider = mock.llm_provider or call.provider_name
+            mock.model = mock.model or call.model
+        raise mock
+    if isinstance(mock, type) and issubclass(mock, BaseException):
+        raise mock(f"mock_response raised {mock.__name__}")
+    payload, chunks = mock_body(call, mock)
+    if call.stream:
+        source = _async_bytes(chunks) if call.is_async else iter(chunks)
+        response = HttpResponse(200, {"content-type": "text/event-stream"}, chunks=source)
+    else:
+        response = HttpResponse(200, {"content-type": "application/json"}, payload)
+    if False:  # keeps this a generator, like every flow
+        yield
+    return _answer(call, response)
+
+
+async def _async_bytes(chunks: list[bytes]) -> Any:
+    for chunk in chunks:
+        yield chunk
+
+
+def _run_sync(flow: Flow) -> Any:
+    send = transport.send
+    try:
+        step = next(flow)
+        while True:
+            if type(step) is HttpRequest:
+                try:
+                    response = send(step)
+                except TransportError as exc:
+                    step = flow.throw(exc)
+                    continue
+                step = flow.send(response)
+            else:
+                time.sleep(step)
+                step = flow.send(None)
+    except StopIteration as done:
+        return done.value
+
+
+async def _run_async(flow: Flow) -> Any:
+    send = transport.asend
+    try:
+        step = next(flow)
+        while True:
+            if type(step) is HttpRequest:
+                try:
+                    response = await send(step)
+                except TransportError as exc:
+                    step = flow.throw(exc)
+                    continue
+                step = flow.send(response)
+            else:
+                import asyncio
+
+                await asyncio.sleep(step)
+                step = flow.send(None)
+    except StopIteration as done:
+        return done.value
+
+
+# -- the public functions ---------------------------------------------------------------------
+
+
+def _start(call_type: str, model: str, kwargs: dict, is_async: bool, **inputs: Any) -> Call:
+    per_call = kwargs.pop("callbacks", None)
+    call = prepare(call_type, model, kwargs, is_async)
+    for name, value in inputs.items():
+        setattr(call, name, value)
+    sinks = _sinks.collect(llmtap, per_call)
+    if sinks:
+        call.record = new_record(call, sinks)
+    return call
+
+
+def completion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
+    """A chat completion: a ModelResponse, or with ``stream=True`` a CustomStreamWrapper."""
+    call = _start("completion", model, kwargs, False, messages=_messages(messages, model))
+    return _run_sync(_flow(call))
+
+
+async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
+    """``completion`` for asyncio: the same pipeline, driven over aiohttp."""
+    call = _start("completion", model, kwargs, True, messages=_messages(messages, model))
+    return await _run_async(_flow(call))
+
+
+def text_completion(model: str, prompt: Any = None, **kwargs: Any) -> Any:
+    """A legacy text completion (``/completions``): a TextCompletionResponse."""
+    call = _start("text_completion", model, kwargs, False, prompt=_prompt(prompt, model))
+    return _run_sync(_flow(call))
+
+
+async def atext_completion(model: str, prompt: Any = None, **kwargs: Any) -> Any:
+    call = _start("text_completion", model, kwargs, True, prompt=_prompt(prompt, model))
+    return await _run_async(_flow(call))
+
+
+def embedding(model: str, input: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+    """Embeddings for a string or a list of strings (or token lists): an EmbeddingResponse."""
+    call = _start("embedding", model, kwargs, False, input=_embedding_input(input, model))
+    return _run_sync(_flow(call))
+
+
+async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+    call = _start("embedding", model, kwargs, True, input=_embedding_input(input, model))
+    return await _run_async(_flow(call))
+
+
+def _messages(messages: Any, model: str) -> list:
+    from .params import check_messages
+
+    return check_messages(messages, model)
+
+
+def _prompt(prompt: Any, model: str) -> Any:
+    if prompt is None or prompt == "" or prompt == []:
+        raise BadRequestError("prompt is required: pass a string or a list of strings", model=model)
+    if not isinstance(prompt, (str, list)):
+        raise BadRequestError(f"prompt must be a string or a list, got {type(prompt).__name__}", model=model)
+    return prompt
+
+
+def _embedding_input(value: Any, model: str) -> Any:
+    if value is None or value == "" or value == []:
+        raise BadRequestError("input is required: pass a string or a list of strings", model=model)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, (str, int, list)) for item in value):
+        return value
+    raise BadRequestError(
+        f"input must be a string, a list of strings or a list of token lists, got {json.dumps(value, default=str)[:80]}",
+        model=model,
+    )

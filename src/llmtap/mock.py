@@ -1,0 +1,79 @@
+"""The bytes a provider would have sent for ``mock_response=...``: OpenAI's JSON and SSE.
+
+Mock answers are parsed by the same provider code as real ones, so users' tests that use
+``mock_response`` exercise the same pipeline, callbacks and stream handling as production.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from .tokens import token_counter
+
+if TYPE_CHECKING:
+    from .call import Call
+
+_PIECES = re.compile(r"\S+\s*|\s+")
+
+
+def mock_body(call: Call, mock: Any) -> tuple[bytes, list[bytes]]:
+    """(the JSON body, the SSE stream split into network-sized pieces) for a mock answer."""
+    if hasattr(mock, "model_dump"):
+        data = mock.model_dump()
+        return json.dumps(data).encode(), _sse([_as_chunk(data)])
+    content = str(mock)
+    created = int(time.time())
+    ident = "chatcmpl-mock-" + uuid.uuid4().hex[:12]
+    prompt_tokens = token_counter(model=call.model, messages=call.messages) if call.messages else 1
+    completion_tokens = token_counter(model=call.model, text=content) if content else 0
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    model = call.provider_model
+    if call.call_type == "embedding":
+        items = call.input if isinstance(call.input, list) else [call.input]
+        data = {
+            "object": "list",
+            "model": model,
+            "data": [{"object": "embedding", "index": i, "embedding": [0.0] * 8} for i in range(len(items))],
+            "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
+        }
+        return json.dumps(data).encode(), []
+    if call.call_type == "text_completion":
+        base = {"id": ident, "object": "text_completion", "created": created, "model": model}
+        whole = {**base, "choices": [{"index": 0, "text": content, "logprobs": None, "finish_reason": "stop"}], "usage": usage}
+        pieces = [{**base, "choices": [{"index": 0, "text": piece, "logprobs": None, "finish_reason": None}]} for piece in _PIECES.findall(content)]
+        pieces.append({**base, "choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": "stop"}], "usage": usage})
+        return json.dumps(whole).encode(), _sse(pieces)
+    base = {"id": ident, "created": created, "model": model, "system_fingerprint": None}
+    whole = {
+        **base,
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "logprobs": None, "finish_reason": "stop"}],
+        "usage": usage,
+    }
+    chunk = {**base, "object": "chat.completion.chunk"}
+    pieces = [{**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+    pieces += [{**chunk, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]} for piece in _PIECES.findall(content)]
+    pieces.append({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage})
+    return json.dumps(whole).encode(), _sse(pieces)
+
+
+def _as_chunk(data: dict) -> dict:
+    choices = [
+        {"index": c.get("index", 0), "delta": c.get("message", {}), "finish_reason": c.get("finish_reason") or "stop"}
+        for c in data.get("choices", [])
+    ]
+    return {**data, "object": "chat.completion.chunk", "choices": choices}
+
+
+def _sse(events: list[dict]) -> list[bytes]:
+    lines = [b"data: " + json.dumps(event).encode() + b"\n\n" for event in events]
+    lines.append(b"data: [DONE]\n\n")
+    return lines

@@ -1,0 +1,29 @@
+"""The provider registry: a name, and where its module lives. Adding a provider is one line here.
+
+Provider modules are imported on first use, so a call to one provider never pays for the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .base import Provider
+
+REGISTRY: dict[str, str] = {
+    "openai": "llmtap.providers.openai:OpenAI",
+    "text-completion-openai": "llmtap.providers.openai:OpenAI",
+    "azure": "llmtap.providers.azure:Azure",
+}
+
+_loaded: dict[str, Provider] = {}
+
+
+def get_provider(name: str) -> Provider:
+    provider = _loaded.get(name)
+    if provider is None:
+        module_name, _, class_name = REGISTRY[name].partition(":")
+        provider = getattr(importlib.import_module(module_name), class_name)()
+        _loaded[name] = provider
+    return provider

@@ -1,0 +1,159 @@
+"""OpenAI and every OpenAI-compatible server (vLLM, LM Studio, llama.cpp, ...): the wire as is.
+
+The request body is the call's parameters under their own names; answers are already in the
+shape our types mirror, so parsing is decoding. Azure reuses all of this with other URLs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import APIConnectionError, APIResponseValidationError, error_for_status
+from ..sse import SSEDecoder
+from ..transport import HttpRequest
+from ..types import EmbeddingResponse, ModelResponse, ModelResponseStream, TextCompletionResponse
+from .base import Provider, StreamParser, decode_json, encode_json
+
+if TYPE_CHECKING:
+    from ..call import Call
+    from ..transport import HttpResponse
+
+_PATHS = {"completion": "/chat/completions", "text_completion": "/completions", "embedding": "/embeddings"}
+_RESPONSE_TYPES: dict[str, Any] = {
+    "completion": ModelResponse,
+    "text_completion": TextCompletionResponse,
+    "embedding": EmbeddingResponse,
+}
+
+
+class OpenAI(Provider):
+    name = "openai"
+    key_env = ("OPENAI_API_KEY",)
+    base_env = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
+    default_base = "https://api.openai.com/v1"
+
+    def url(self, call: Call) -> str:
+        return call.api_base + _PATHS[call.call_type]
+
+    def auth_headers(self, call: Call) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {call.api_key}"} if call.api_key else {}
+        if call.organization:
+            headers["OpenAI-Organization"] = call.organization
+        return headers
+
+    def build_body(self, call: Call) -> dict:
+        body: dict[str, Any] = {"model": call.provider_model}
+        if call.call_type == "completion":
+            body["messages"] = call.messages
+        elif call.call_type == "text_completion":
+            body["prompt"] = call.prompt
+        else:
+            body["input"] = call.input
+        body.update(call.params)
+        if call.stream:
+            body["stream"] = True
+        if call.extra_body:
+            body.update(call.extra_body)
+        return body
+
+    def build_request(self, call: Call, body: dict) -> HttpRequest:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        headers.update(self.auth_headers(call))
+        if call.extra_headers:
+            headers.update(call.extra_headers)
+        return HttpRequest("POST", self.url(call), headers, encode_json(body), call.timeout, call.stream)
+
+    def parse_response(self, call: Call, response: HttpResponse) -> Any:
+        data = decode_json(self.name, call, response)
+        if not isinstance(data, dict):
+            raise APIResponseValidationError(
+                f"{self.name} answered with JSON that is not an object: {str(data)[:200]!r}",
+                llm_provider=self.name,
+                model=call.model,
+                status_code=response.status,
+            )
+        if "error" in data and "choices" not in data and "data" not in data:
+            raise self._stream_error(call, data)
+        return _RESPONSE_TYPES[call.call_type].from_openai(data)
+
+    def stream_parser(self, call: Call) -> StreamParser:
+        return OpenAIStreamParser(self, call)
+
+    def _stream_error(self, call: Call, data: dict) -> Exception:
+        error = data.get("error")
+        message = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+        code = error.get("code") if isinstance(error, dict) else None
+        status = 500
+        if isinstance(code, int):
+            status = code
+        elif isinstance(error, dict) and error.get("type") == "invalid_request_error":
+            status = 400
+        return error_for_status(
+            status, message, provider=self.name, model=call.model, body=data,
+            code=code if isinstance(code, str) else None,
+        )
+
+
+class OpenAIStreamParser(StreamParser):
+    """SSE ``data:`` lines of chat or text chunks, ended by ``[DONE]`` or a finish_reason."""
+
+    __slots__ = ("_provider", "_call", "_sse", "_complete", "_build")
+
+    def __init__(self, provider: OpenAI, call: Call) -> None:
+        self._provider = provider
+        self._call = call
+        self._sse = SSEDecoder()
+        self._complete = False
+        chunk_type = TextCompletionResponse if call.call_type == "text_completion" else ModelResponseStream
+        self._build = chunk_type.from_openai
+
+    def feed(self, data: bytes) -> list[Any]:
+        chunks = []
+        for event in self._sse.feed(data):
+            chunk = self._decode(event.data)
+            if chunk is not None:
+                chunks.append(chunk)
+        return chunks
+
+    def close(self) -> list[Any]:
+        chunks = [chunk for event in self._sse.close() if (chunk := self._decode(event.data))]
+        if not self._complete:
+            raise APIConnectionError(
+                f"{self._provider.name} stream ended before the answer was complete "
+                "(no finish_reason and no [DONE])",
+                llm_provider=self._provider.name,
+                model=self._call.model,
+            )
+        return chunks
+
+    def _decode(self, data: str) -> Any:
+        if not data:
+            return None
+        if data == "[DONE]":
+            self._complete = True
+            return None
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            raise APIResponseValidationError(
+                f"{self._provider.name} sent a stream event that is not JSON: {data[:200]!r}",
+                llm_provider=self._provider.name,
+                model=self._call.model,
+            ) from None
+        if not isinstance(obj, dict):
+            raise APIResponseValidationError(
+                f"{self._provider.name} sent a stream event that is not a JSON object: {data[:200]!r}",
+                llm_provider=self._provider.name,
+                model=self._call.model,
+            )
+        if "error" in obj and not obj.get("choices"):
+            raise self._provider._stream_error(self._call, obj)
+        choices = obj.get("choices")
+        if choices:
+            for choice in choices:
+                if choice.get("finish_reason"):
+                    self._complete = True
+        elif not obj.get("usage"):
+            return None  # e.g. Azure's prompt_filter_results preamble
+        return self._build(obj)

@@ -1,0 +1,160 @@
+"""The stream a streaming call returns: chunks as they arrive, then one success event.
+
+One object serves ``for`` and ``async for``: both feed bytes through the same provider parser
+and the same assembler; they differ only in how the next bytes are fetched. When the last chunk
+has been handed out, the whole response is assembled and logged once. A stream cut short raises
+(and logs one failure); it is never passed off as a short answer.
+
+A stream the consumer abandons — ``close()``, leaving a ``with`` block, or dropping the last
+reference before the end — logs exactly one success event with what arrived so far, marked
+``kwargs["stream_abandoned"] = True``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from .chunk_builder import ChunkAssembler
+from .exceptions import APIConnectionError, APIError, APITimeoutError
+from .transport import TransportError
+
+if TYPE_CHECKING:
+    from .call import Call
+    from .providers.base import StreamParser
+    from .transport import HttpResponse
+
+
+class CustomStreamWrapper:
+    def __init__(self, call: Call, response: HttpResponse, parser: StreamParser) -> None:
+        self.model = call.model
+        self.custom_llm_provider = call.provider_name
+        self.logging_obj = call.record
+        self.response_headers = response.headers
+        self._call = call
+        self._response = response
+        self._source: Any = response.chunks
+        self._parser = parser
+        self._ready: deque = deque()
+        self._assembler = ChunkAssembler()
+        self._state = "open"  # open → draining (body ended) → done | failed | closed
+
+    # -- the shared core ---------------------------------------------------------------------
+
+    def _take(self, data: bytes | None) -> None:
+        """Bytes (or None at the end of the body) in; chunks ready to hand out."""
+        try:
+            chunks = self._parser.feed(data) if data is not None else self._parser.close()
+        except Exception as exc:
+            self._fail(exc)
+        if data is None:
+            self._state = "draining"
+        record = self._call.record
+        add = self._assembler.add
+        for chunk in chunks:
+            add(chunk)
+            if record is not None:
+                record.stream_chunk(chunk)
+        self._ready.extend(chunks)
+
+    def _complete(self) -> None:
+        self._state = "done"
+        self._response.close()
+        if self._call.record is not None:
+            self._call.record.success(self._whole())
+
+    def _whole(self) -> Any:
+        whole = self._assembler.build(messages=self._call.messages)
+        if whole is not None:
+            hidden = whole._hidden_params
+            hidden["custom_llm_provider"] = self._call.provider_name
+            hidden["api_base"] = self._call.api_base
+            hidden["additional_headers"] = self._response.headers
+        return whole
+
+    def _fail(self, exc: BaseException) -> None:
+        error = transport_error(exc, self._call) if isinstance(exc, TransportError) else exc
+        self._state = "failed"
+        self._response.close()
+        if self._call.record is not None:
+            self._call.record.failure(error)
+        if error is exc:
+            raise error
+        raise error from exc
+
+    # -- sync ----------------------------------------------------------------------------------
+
+    def __iter__(self) -> CustomStreamWrapper:
+        return self
+
+    def __next__(self) -> Any:
+        ready = self._ready
+        while not ready:
+            if self._state != "open":
+                if self._state == "draining":
+                    self._complete()
+                raise StopIteration
+            try:
+                data = next(self._source, None)
+            except Exception as exc:
+                self._fail(exc)
+            self._take(data)
+        return ready.popleft()
+
+    def __enter__(self) -> CustomStreamWrapper:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # -- async ---------------------------------------------------------------------------------
+
+    def __aiter__(self) -> CustomStreamWrapper:
+        return self
+
+    async def __anext__(self) -> Any:
+        ready = self._ready
+        while not ready:
+            if self._state != "open":
+                if self._state == "draining":
+                    self._complete()
+                raise StopAsyncIteration
+            try:
+                data = await anext(self._source, None)
+            except Exception as exc:
+                self._fail(exc)
+            self._take(data)
+        return ready.popleft()
+
+    async def __aenter__(self) -> CustomStreamWrapper:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # -- abandonment ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop reading. If the answer had not ended, log what arrived, marked abandoned."""
+        if self._state in ("open", "draining"):
+            finished = self._state == "draining" and not self._ready
+            self._state = "closed"
+            self._response.close()
+            record = self._call.record
+            if record is not None:
+                record.success(self._whole(), stream_abandoned=not finished)
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def transport_error(exc: TransportError, call: Call) -> APIError:
+    """A transport failure as the error users catch, naming the provider and model."""
+    cls = APITimeoutError if exc.kind == "timeout" else APIConnectionError
+    return cls(str(exc), llm_provider=call.provider_name, model=call.model)

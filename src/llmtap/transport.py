@@ -1,0 +1,287 @@
+"""The only module that moves bytes: urllib3 for sync calls, aiohttp for async calls.
+
+Everything above this seam (retries, error mapping, stream parsing, callbacks) is shared by both
+paths and sees only ``HttpRequest`` in and ``HttpResponse`` out. Client errors come out as
+``TransportError`` so nothing else needs to know which client is in use. aiohttp is imported on
+the first async call, so ``import llmtap`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import asyncio
+    import ssl
+
+DEFAULT_TIMEOUT = 600.0
+CONNECT_TIMEOUT_CAP = 30.0
+POOL_SIZE = 64
+READ_SIZE = 65536
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None = None
+    timeout: float | None = None
+    stream: bool = False
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    """A status and headers, then either ``body`` or ``chunks`` (streams with a 2xx status)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    chunks: Iterator[bytes] | AsyncIterator[bytes] | None = None
+    _close: Any = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self._close is not None:
+            closer, self._close = self._close, None
+            closer()
+
+
+class TransportError(Exception):
+    """The request got no usable answer. ``kind`` is "connect", "timeout" or "read"."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _timeouts(request: HttpRequest) -> tuple[float, float]:
+    total = request.timeout if request.timeout is not None else DEFAULT_TIMEOUT
+    return min(total, CONNECT_TIMEOUT_CAP), total
+
+
+def _ssl_context() -> ssl.SSLContext:
+    import ssl
+
+    cafile = os.environ.get("SSL_CERT_FILE")
+    capath = os.environ.get("SSL_CERT_DIR")
+    return ssl.create_default_context(cafile=cafile, capath=capath)
+
+
+# -- sync: urllib3 ------------------------------------------------------------------------------
+
+_sync_lock = threading.Lock()
+_sync_managers: dict[str | None, Any] = {}  # proxy URL (None: direct) → pool manager
+_sync_by_origin: dict[str, Any] = {}  # scheme://host:port → its pool manager
+
+
+def _sync_manager(url: str) -> Any:
+    """The pool manager for a URL's origin, honouring HTTP(S)_PROXY and NO_PROXY (read once)."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    manager = _sync_by_origin.get(origin)
+    if manager is not None:
+        return manager
+    import urllib.request
+
+    proxy = None
+    proxies = urllib.request.getproxies()
+    if proxies and not urllib.request.proxy_bypass(parts.hostname or ""):
+        proxy = proxies.get(parts.scheme)
+    with _sync_lock:
+        manager = _sync_managers.get(proxy)
+        if manager is None:
+            import urllib3
+
+            options: dict[str, Any] = {"num_pools": 32, "maxsize": POOL_SIZE, "block": False}
+            if os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR"):
+                options["ssl_context"] = _ssl_context()
+            if proxy:
+                manager = urllib3.ProxyManager(proxy, **options)
+            else:
+                manager = urllib3.PoolManager(**options)
+            _sync_managers[proxy] = manager
+        _sync_by_origin[origin] = manager
+    return manager
+
+
+def send(request: HttpRequest) -> HttpResponse:
+    """Send one request on a pooled keep-alive connection and return its answer."""
+    import urllib3
+    from urllib3.exceptions import (
+        ConnectTimeoutError,
+        HTTPError,
+        NewConnectionError,
+        ReadTimeoutError,
+    )
+
+    connect, read = _timeouts(request)
+    try:
+        raw = _sync_manager(request.url).urlopen(
+            request.method,
+            request.url,
+            body=request.body,
+            headers=request.headers,
+            timeout=urllib3.Timeout(connect=connect, read=read),
+            retries=False,
+            redirect=False,
+            preload_content=False,
+            decode_content=True,
+        )
+    except ConnectTimeoutError as exc:
+        raise TransportError("timeout", f"connect timed out after {connect:g}s") from exc
+    except ReadTimeoutError as exc:
+        raise TransportError("timeout", f"no answer within {read:g}s") from exc
+    except NewConnectionError as exc:
+        raise TransportError("connect", f"cannot connect to {_origin(request.url)}") from exc
+    except HTTPError as exc:
+        raise TransportError("connect", f"{type(exc).__name__}: {exc}") from exc
+    headers = {key.lower(): value for key, value in raw.headers.items()}
+    if request.stream and raw.status < 400:
+        chunks = _sync_chunks(raw)
+        return HttpResponse(raw.status, headers, chunks=chunks, _close=chunks.close)
+    try:
+        body = raw.read()
+    except ReadTimeoutError as exc:
+        raise TransportError("timeout", f"no answer within {read:g}s") from exc
+    except HTTPError as exc:
+        raise TransportError("read", f"answer cut short: {exc}") from exc
+    finally:
+        raw.release_conn()
+    return HttpResponse(raw.status, headers, body)
+
+
+def _sync_chunks(raw: Any) -> Iterator[bytes]:
+    """Yield body bytes as they arrive; a stream left unfinished closes its connection."""
+    from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+    finished = False
+    try:
+        if raw.chunked and raw.supports_chunked_reads():
+            yield from raw.read_chunked(decode_content=True)
+        else:
+            while data := raw.read1(READ_SIZE):
+                yield data
+        finished = True
+    except ReadTimeoutError as exc:
+        raise TransportError("timeout", "stream stalled: no data before the read timeout") from exc
+    except HTTPError as exc:
+        raise TransportError("read", f"stream cut short: {exc}") from exc
+    finally:
+        if not finished:
+            raw.close()
+        raw.release_conn()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# -- async: aiohttp, one session per event loop -----------------------------------------------
+
+_sessions: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+async def _session() -> Any:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    session = _sessions.get(loop)
+    if session is not None and not session.closed:
+        return session
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(
+        limit=0, limit_per_host=POOL_SIZE * 2, ssl=_ssl_context(), ttl_dns_cache=300
+    )
+    session = aiohttp.ClientSession(
+        connector=connector, trust_env=True, auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar()
+    )
+    _sessions[loop] = session
+    _close_with_loop(loop, session)
+    return session
+
+
+def _close_with_loop(loop: asyncio.AbstractEventLoop, session: Any) -> None:
+    """Close the session when its loop shuts down (asyncio.run finalises pending async generators)."""
+
+    async def guard() -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if not session.closed:
+                await session.close()
+
+    keeper = guard()
+    loop.create_task(keeper.__anext__())
+    session._llmtap_keeper = keeper  # keep the generator alive as long as the session
+
+
+async def asend(request: HttpRequest) -> HttpResponse:
+    """Send one request through this event loop's aiohttp session."""
+    import asyncio
+
+    import aiohttp
+
+    session = await _session()
+    connect, read = _timeouts(request)
+    if request.stream:
+        timeout = aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
+    else:
+        timeout = aiohttp.ClientTimeout(total=read, connect=connect)
+    try:
+        raw = await session.request(
+            request.method,
+            request.url,
+            data=request.body,
+            headers=request.headers,
+            timeout=timeout,
+            allow_redirects=False,
+        )
+    except asyncio.TimeoutError as exc:
+        raise TransportError("timeout", f"no answer within {read:g}s") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise TransportError("connect", f"cannot connect to {_origin(request.url)}") from exc
+    except aiohttp.ClientError as exc:
+        raise TransportError("connect", f"{type(exc).__name__}: {exc}") from exc
+    headers = {key.lower(): value for key, value in raw.headers.items()}
+    if request.stream and raw.status < 400:
+        return HttpResponse(raw.status, headers, chunks=_async_chunks(raw), _close=raw.release)
+    try:
+        body = await raw.read()
+    except asyncio.TimeoutError as exc:
+        raise TransportError("timeout", f"no answer within {read:g}s") from exc
+    except aiohttp.ClientError as exc:
+        raise TransportError("read", f"answer cut short: {exc}") from exc
+    finally:
+        raw.release()
+    return HttpResponse(raw.status, headers, body)
+
+
+async def _async_chunks(raw: Any) -> AsyncIterator[bytes]:
+    import asyncio
+
+    import aiohttp
+
+    try:
+        async for data in raw.content.iter_any():
+            yield data
+    except asyncio.TimeoutError as exc:
+        raise TransportError("timeout", "stream stalled: no data before the read timeout") from exc
+    except aiohttp.ClientError as exc:
+        raise TransportError("read", f"stream cut short: {exc}") from exc
+    finally:
+        raw.release()
+
+
+@atexit.register
+def _close_pools() -> None:
+    for manager in list(_sync_managers.values()):
+        manager.clear()

@@ -1,0 +1,61 @@
+"""Shared fixtures: one emulator for the run (reset per test), clean settings, instant backoff."""
+
+from __future__ import annotations
+
+import pytest
+
+import llmtap
+from llmtap import exceptions
+
+pytest_plugins = ["llmtap.testing.pytest_plugin"]
+
+_ENV = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "OPENAI_API_VERSION",
+    "AZURE_API_KEY",
+    "AZURE_API_BASE",
+    "AZURE_API_VERSION",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_ENDPOINT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_settings(monkeypatch: pytest.MonkeyPatch):
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(exceptions, "INITIAL_BACKOFF", 0.001)
+    monkeypatch.setattr(exceptions, "MAX_BACKOFF", 0.002)
+    yield
+    assert llmtap.flush(timeout=10), "callback deliveries still pending after the test"
+    llmtap.callbacks = []
+    llmtap.input_callback = []
+    llmtap.success_callback = []
+    llmtap.failure_callback = []
+    llmtap.drop_params = False
+    llmtap.num_retries = None
+    llmtap.request_timeout = None
+
+
+@pytest.fixture
+def openai_env(emulator, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-123456")
+    monkeypatch.setenv("OPENAI_BASE_URL", emulator.openai_base)
+    return emulator
+
+
+@pytest.fixture
+def azure_env(emulator, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AZURE_API_KEY", "azure-test-key-123456")
+    monkeypatch.setenv("AZURE_API_BASE", emulator.azure_base)
+    monkeypatch.setenv("AZURE_API_VERSION", "2024-10-21")
+    return emulator
+
+
+MESSAGES = [{"role": "user", "content": "Hi 👋 - i'm openai"}]

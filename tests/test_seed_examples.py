@@ -1,0 +1,117 @@
+"""Each worked example of the seed, run as a script in a fresh process against the emulator.
+
+The scripts never call flush(): every line a callback prints must still appear, which is the
+"nothing lost when the script (or its asyncio.run loop) ends right after the call" promise.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent / "seed_examples"
+
+
+def run_example(name: str, emulator, extra_env: dict | None = None) -> list[str]:
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-seed-test",
+        "OPENAI_BASE_URL": emulator.openai_base,
+        "PYTHONPATH": str(HERE / "fake_services"),
+        "PYTHONIOENCODING": "utf-8",
+        **(extra_env or {}),
+    }
+    done = subprocess.run(
+        [sys.executable, str(HERE / name)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_custom_handler_sync_and_async_streams(emulator) -> None:
+    lines = run_example("custom_handler_streaming.py", emulator)
+    assert lines == [
+        "Pre-API Call",
+        "Post-API Call",
+        "On Success",
+        "Pre-API Call",
+        "Post-API Call",
+        "On Async Success",
+    ]
+    assert len(emulator.requests) == 2
+    assert all(r.json["stream"] is True for r in emulator.requests)
+
+
+def test_function_success_callback(emulator) -> None:
+    lines = run_example("function_callback.py", emulator)
+    assert lines.count("LITELLM: in custom callback function") == 1
+    kwargs_line = next(line for line in lines if line.startswith("kwargs "))
+    assert "'log_event_type': 'successful_api_call'" in kwargs_line
+    assert any(line.startswith("completion_response ModelResponse(") for line in lines)
+    assert any(line.startswith("start_time 20") for line in lines)
+    assert any("Hello from the llmtap emulator" in line for line in lines if line.startswith("ModelResponse("))
+
+
+def test_async_custom_handler(emulator) -> None:
+    assert run_example("async_handler.py", emulator) == ["On Async Success"]
+
+
+def test_async_function_callback(emulator) -> None:
+    assert run_example("async_function_callback.py", emulator) == ["On Async Success!"]
+
+
+def test_metadata_round_trip(emulator) -> None:
+    assert run_example("metadata.py", emulator) == ["{'hello': 'world'}"]
+    assert "metadata" not in emulator.last_request.json
+
+
+def test_cost_tracking(emulator) -> None:
+    lines = run_example("cost_tracking.py", emulator)
+    cost_line = next(line for line in lines if line.startswith("regular response_cost"))
+    cost = float(cost_line.split()[-1])
+    usage = json.loads(json.dumps(emulator.last_request.json))  # request seen
+    assert usage["model"] == "gpt-3.5-turbo"
+    assert 0 < cost < 0.001
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers["Content-Length"])
+        self.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.send_header("Content-Length", "1")
+        self.end_headers()
+        self.wfile.write(b"1")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def collector():
+    _Collector.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_callback_sends_to_an_outside_service(emulator, collector) -> None:
+    url = f"http://127.0.0.1:{collector.server_address[1]}/track"
+    run_example("mixpanel_callback.py", emulator, {"MIXPANEL_COLLECTOR_URL": url})
+    assert len(_Collector.received) == 1
+    event = _Collector.received[0]
+    assert event["event"] == "LLM Response"
+    assert "Hello from the llmtap emulator" in event["properties"]["llm_response"]
