@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import params as P
 import llmtap
 
+from . import params as P
 from . import routing
 from .exceptions import BadRequestError, UnsupportedParamsError
 from .providers.base import Provider

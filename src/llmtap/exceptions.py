@@ -52,7 +52,7 @@ class APIError(Exception):
         num_retries: int | None = None,
         **extra: Any,
     ) -> None:
-        named = dict(zip(self._positional, args))
+        named = dict(zip(self._positional, args, strict=False))
         llm_provider = llm_provider or named.get("llm_provider")
         model = model or named.get("model")
         if status_code is not None:

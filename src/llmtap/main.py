@@ -58,9 +58,9 @@ def _flow(call: Call) -> Flow:
         raise
 
 
-def _answer(call: Call, response: HttpResponse) -> Any:
+def _answer(call: Call, response: HttpResponse, provider: Any = None) -> Any:
     record = call.record
-    provider = call.provider
+    provider = provider or call.provider
     if call.stream:
         if record is not None:
             record.post_call("", response.headers)
@@ -78,12 +78,16 @@ def _answer(call: Call, response: HttpResponse) -> Any:
 
 
 def _mock_flow(call: Call) -> Flow:
-    """``mock_response``: the same parsing, hooks and stream handling, with no network at all."""
-    from .providers import get_provider
-    from .mock import mock_body
+    """``mock_response``: the same parsing, hooks and stream handling, with no network at all.
 
+    The provider still builds its body (callbacks see what would have been sent); the mock
+    answer is OpenAI-shaped, so OpenAI's parser reads it whatever the provider."""
+    from .mock import mock_body
+    from .providers import get_provider
+
+    openai = get_provider("openai")
     if call.provider is None:
-        call.provider = get_provider("openai")
+        call.provider = openai
     body = call.provider.build_body(call)
     record = call.record
     if record is not None:
@@ -104,7 +108,7 @@ def _mock_flow(call: Call) -> Flow:
         response = HttpResponse(200, {"content-type": "application/json"}, payload)
     if False:  # keeps this a generator, like every flow
         yield
-    return _answer(call, response)
+    return _answer(call, response, openai)
 
 
 async def _async_bytes(chunks: list[bytes]) -> Any:

@@ -1,7 +1,8 @@
 """Which provider serves a model name, and where its key and base URL come from.
 
 ``"provider/model"`` names the provider explicitly; bare names are recognised by their family
-(``gpt-*``, ``o1*``/``o3*``/``o4*``, ``text-embedding-*`` → openai). Keys and bases come from
+(``gpt-*``, ``o1*``/``o3*``/``o4*``, ``text-embedding-*`` → openai; ``claude-*`` →
+anthropic, the legacy claude-2 and claude-instant-1 → anthropic_text). Keys and bases come from
 the call's arguments first, then the provider's usual environment variables.
 """
 
@@ -44,6 +45,8 @@ def resolve_provider(model: str, custom_llm_provider: str | None = None) -> tupl
         return get_provider(custom_llm_provider), name
     prefix, slash, rest = model.partition("/")
     if slash:
+        if prefix == "anthropic" and rest.startswith(("claude-2", "claude-instant-1")):
+            prefix = "anthropic_text"
         if prefix not in REGISTRY:
             raise _unknown_provider(prefix, model)
         if not rest:
@@ -51,6 +54,10 @@ def resolve_provider(model: str, custom_llm_provider: str | None = None) -> tupl
         return get_provider(prefix), rest
     if model.startswith(_OPENAI_PREFIXES):
         return get_provider("openai"), model
+    if model.startswith("claude"):
+        from .providers.anthropic_text import LEGACY_MODELS
+
+        return get_provider("anthropic_text" if model in LEGACY_MODELS else "anthropic"), model
     raise BadRequestError(
         f"cannot tell which provider serves model {model!r}: name it as 'provider/model', "
         f"e.g. 'openai/{model}' for an OpenAI-compatible server. Providers: {', '.join(sorted(REGISTRY))}",

@@ -15,6 +15,8 @@ REGISTRY: dict[str, str] = {
     "openai": "llmtap.providers.openai:OpenAI",
     "text-completion-openai": "llmtap.providers.openai:OpenAI",
     "azure": "llmtap.providers.azure:Azure",
+    "anthropic": "llmtap.providers.anthropic:Anthropic",
+    "anthropic_text": "llmtap.providers.anthropic_text:AnthropicText",
 }
 
 _loaded: dict[str, Provider] = {}
