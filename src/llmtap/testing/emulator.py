@@ -1,0 +1,222 @@
+"""The emulator: a real HTTP server in a background thread that answers like the providers.
+
+Each request is recorded before it is answered, then routed by path. The next scripted item
+(``push``) shapes the answer; request headers ``x-emulator-chunks`` / ``x-emulator-fault`` do
+the same for clients in other processes (benchmarks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from . import anthropic_routes, openai_routes
+from .http import HttpServer, Request, Response, StreamResponse
+from .script import Fault, Reply
+
+RecordedRequest = Request
+
+_AZURE = re.compile(r"^/openai/deployments/([^/]+)/(chat/completions|completions|embeddings)$")
+_OPENAI = {
+    "/v1/chat/completions": openai_routes.chat,
+    "/v1/completions": openai_routes.completions,
+    "/v1/embeddings": openai_routes.embeddings,
+}
+_AZURE_ROUTES = {
+    "chat/completions": openai_routes.chat,
+    "completions": openai_routes.completions,
+    "embeddings": openai_routes.embeddings,
+}
+
+
+class Emulator:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.api_key = api_key
+        self.requests: list[Request] = []
+        self._script: deque[Reply | Fault] = deque()
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: HttpServer | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            self._server = HttpServer(self._handle)
+            try:
+                self.port = loop.run_until_complete(self._server.start(self.host, self.port))
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._server.stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"llmtap-emulator-{id(self):x}", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            self._loop = None
+            self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def azure_base(self) -> str:
+        return self.url
+
+    @property
+    def anthropic_base(self) -> str:
+        return self.url
+
+    # -- scripting and inspection ------------------------------------------------------------------
+
+    def push(self, *items: Reply | Fault) -> None:
+        with self._lock:
+            self._script.extend(items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self._script.clear()
+
+    @property
+    def last_request(self) -> Request | None:
+        with self._lock:
+            return self.requests[-1] if self.requests else None
+
+    def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[Request]:
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.requests) < n:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"emulator saw {len(self.requests)} requests, expected {n}")
+                self._arrived.wait(remaining)
+            return list(self.requests)
+
+    # -- answering -------------------------------------------------------------------------------
+
+    def _next_item(self, request: Request) -> Reply | Fault | None:
+        with self._lock:
+            if self._script:
+                return self._script.popleft()
+        fault = request.headers.get("x-emulator-fault")
+        if fault:
+            return Fault(int(fault))
+        chunks = request.headers.get("x-emulator-chunks")
+        if chunks:
+            return Reply(content=" ".join(f"w{i}" for i in range(int(chunks))), chunks=int(chunks))
+        return None
+
+    def _handle(self, request: Request) -> Response | StreamResponse:
+        azure = _AZURE.match(request.path)
+        if azure:
+            request.deployment = azure.group(1)
+        with self._arrived:
+            self.requests.append(request)
+            self._arrived.notify_all()
+        if request.method == "GET" and request.path == "/v1/models":
+            return self._check_bearer(request) or openai_routes.models()
+        if request.method != "POST":
+            return openai_routes.error_response(404, f"Unknown route {request.method} {request.path}")
+        if request.path in anthropic_routes.ROUTES:
+            denied = anthropic_routes.check_auth(request, self.api_key)
+            if denied is not None:
+                return denied
+            if not isinstance(request.json, dict):
+                return anthropic_routes.error_response(400, "invalid_request_error", "request body is not valid JSON")
+            return anthropic_routes.ROUTES[request.path](request, self._next_item(request))
+        if azure:
+            if "api-version" not in request.query:
+                return openai_routes.error_response(
+                    404, "Resource not found: the api-version query parameter is required", "404"
+                )
+            key = request.headers.get("api-key") or _bearer(request)
+            denied = self._check_key(key)
+            if denied is not None:
+                return denied
+            route = _AZURE_ROUTES[azure.group(2)]
+            model = azure.group(1)
+        else:
+            route = _OPENAI.get(request.path)
+            if route is None:
+                return openai_routes.error_response(404, f"Unknown route {request.method} {request.path}")
+            denied = self._check_bearer(request)
+            if denied is not None:
+                return denied
+            model = None
+        if not isinstance(request.json, dict):
+            return openai_routes.error_response(
+                400, "We could not parse the JSON body of your request.", None
+            )
+        if model is None:
+            model = request.json.get("model")
+            if not model:
+                return openai_routes.error_response(400, "you must provide a model parameter", None)
+        return route(request, self._next_item(request), model)
+
+    def _check_bearer(self, request: Request) -> Response | None:
+        return self._check_key(_bearer(request))
+
+    def _check_key(self, key: str | None) -> Response | None:
+        if not key:
+            return openai_routes.error_response(
+                401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.", None
+            )
+        if self.api_key is not None and key != self.api_key:
+            return openai_routes.error_response(401, f"Incorrect API key provided: {key[:3]}***.", "invalid_api_key")
+        return None
+
+
+def _bearer(request: Request) -> str | None:
+    value = request.headers.get("authorization", "")
+    return value[7:].strip() or None if value.lower().startswith("bearer ") else None
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None) -> None:
+    """Run the emulator in the foreground until interrupted (``llmtap emulator``)."""
+    emulator = Emulator(host, port, api_key).start()
+    print(f"llmtap emulator listening on {emulator.url} (OpenAI: {emulator.openai_base})", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
