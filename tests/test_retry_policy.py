@@ -82,7 +82,11 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after({}) is None
 
 
-def test_delay_honours_retry_after_and_backs_off_with_jitter() -> None:
+def test_delay_honours_retry_after_and_backs_off_with_jitter(monkeypatch) -> None:
+    from llmtap import exceptions
+
+    monkeypatch.setattr(exceptions, "INITIAL_BACKOFF", 0.5)  # the suite's conftest makes it tiny
+    monkeypatch.setattr(exceptions, "MAX_BACKOFF", 8.0)
     assert retry_delay(1, 3.0) == 3.0
     assert retry_delay(1, 3600.0) <= 0.5  # an absurd ask falls back to backoff
     first = [retry_delay(1, None) for _ in range(50)]

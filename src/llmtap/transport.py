@@ -134,12 +134,12 @@ def send(request: HttpRequest) -> HttpResponse:
             preload_content=False,
             decode_content=True,
         )
+    except NewConnectionError as exc:  # (a subclass of ConnectTimeoutError in urllib3 2)
+        raise TransportError("connect", f"cannot connect to {_origin(request.url)}: {exc}") from exc
     except ConnectTimeoutError as exc:
         raise TransportError("timeout", f"connect timed out after {connect:g}s") from exc
     except ReadTimeoutError as exc:
         raise TransportError("timeout", f"no answer within {read:g}s") from exc
-    except NewConnectionError as exc:
-        raise TransportError("connect", f"cannot connect to {_origin(request.url)}") from exc
     except HTTPError as exc:
         raise TransportError("connect", f"{type(exc).__name__}: {exc}") from exc
     headers = {key.lower(): value for key, value in raw.headers.items()}

@@ -67,6 +67,7 @@ class Delivery:
             self._pending += len(sinks)
             if self._worker is None:
                 self._start_worker()
+                threading.Thread(target=self._watch, name="llmtap-delivery-watchdog", daemon=True).start()
             elif self._waiting:
                 self._cond.notify()
             elif self._busy is not None:
@@ -150,6 +151,14 @@ class Delivery:
                 if demoted:
                     lane.serve()
                     return
+
+    def _watch(self) -> None:
+        """Notice a hook that blocks even when no new event or flush() comes to notice it."""
+        while True:
+            time.sleep(STALL_SECONDS / 2)
+            if self._busy is not None:
+                with self._cond:
+                    self._check_stall()
 
     def _check_stall(self) -> None:
         """Called with the lock held: move a sink stuck in a hook to its own lane."""

@@ -69,4 +69,4 @@ class Fault:
 
     @property
     def breaks_stream(self) -> bool:
-        return self.status < 400 and (self.cut_after is not None or self.malformed)
+        return self.cut_after is not None or self.malformed
