@@ -24,6 +24,8 @@ def run_example(name: str, emulator, extra_env: dict | None = None) -> list[str]
         **os.environ,
         "OPENAI_API_KEY": "sk-seed-test",
         "OPENAI_BASE_URL": emulator.openai_base,
+        "ANTHROPIC_API_KEY": "sk-ant-seed-test",
+        "ANTHROPIC_BASE_URL": emulator.anthropic_base,
         "PYTHONPATH": str(HERE / "fake_services"),
         "PYTHONIOENCODING": "utf-8",
         **(extra_env or {}),
@@ -80,6 +82,24 @@ def test_cost_tracking(emulator) -> None:
     usage = json.loads(json.dumps(emulator.last_request.json))  # request seen
     assert usage["model"] == "gpt-3.5-turbo"
     assert 0 < cost < 0.001
+
+
+def test_complete_streaming_response_for_claude_instant_1(emulator) -> None:
+    lines = run_example("claude_instant_streaming.py", emulator)
+    assert len(lines) == 1
+    assert lines[0].startswith("Complete Streaming Response: ModelResponse(")
+    assert "Hello from the llmtap emulator. You said: Hi 👋 - i'm claude" in lines[0]
+    request = emulator.last_request
+    assert request.path == "/v1/complete" and request.json["stream"] is True
+
+
+def test_transformed_input_for_claude_2_is_exactly_the_seeds(emulator) -> None:
+    lines = run_example("transformed_input.py", emulator)
+    expected = {"model": "claude-2", "prompt": "\n\nHuman: Hi 👋 - i'm openai\n\nAssistant: ", "max_tokens_to_sample": 256}
+    assert ("params to model " + repr(expected)) in lines
+    assert emulator.last_request.json == expected
+    assert emulator.last_request.headers["x-api-key"] == "sk-ant-seed-test"
+    assert any(line.startswith("ModelResponse(") for line in lines)
 
 
 class _Collector(http.server.BaseHTTPRequestHandler):

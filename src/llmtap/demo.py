@@ -21,10 +21,11 @@ class PrintEvents(CustomLogger):
 
     def log_success_event(self, kwargs, response_obj, start_time, end_time):
         cost = kwargs.get("response_cost")
+        price = "no price" if cost is None else f"${cost:.8f}"
         usage = response_obj.usage
         _say(
             f"  [callback] success {kwargs['model']}  {usage.total_tokens} tokens  "
-            f"${cost:.8f}  {(end_time - start_time).total_seconds() * 1000:.1f} ms"
+            f"{price}  {(end_time - start_time).total_seconds() * 1000:.1f} ms"
             + ("  (stream)" if kwargs["stream"] else "")
         )
 
@@ -68,6 +69,7 @@ def run() -> int:
             stream=True,
             stream_options={"include_usage": True},
         )
+        llmtap.flush()  # let the pre/post lines print before the answer does
         print("  answer: ", end="", flush=True)
         for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
@@ -81,7 +83,7 @@ def run() -> int:
         async def batch() -> list:
             calls = [
                 llmtap.acompletion(
-                    model="azure/my-gpt-4o-mini",
+                    model="azure/gpt-4o-mini",
                     api_base=emulator.azure_base,
                     api_key="azure-demo-key",
                     api_version="2024-10-21",

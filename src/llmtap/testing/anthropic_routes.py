@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
 from .http import Request, Response, StreamResponse
-from .openai_routes import DEFAULT_PREFIX, _PIECES, split_content
+from .openai_routes import _PIECES, DEFAULT_PREFIX, split_content
 from .script import Fault, Reply
 
 ERROR_TYPES = {

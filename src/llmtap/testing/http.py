@@ -63,6 +63,7 @@ class HttpServer:
         self._handler = handler
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task] = set()
 
     async def start(self, host: str, port: int) -> int:
         self._server = await asyncio.start_server(self._connection, host, port, backlog=1024)
@@ -73,11 +74,16 @@ class HttpServer:
             self._server.close()
         for writer in list(self._writers):
             writer.transport.abort()
+        if self._tasks:  # aborted connections end their tasks on their own
+            await asyncio.wait(list(self._tasks), timeout=2)
         if self._server is not None:
             await self._server.wait_closed()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             while True:
                 request = await _read_request(reader)
@@ -96,6 +102,7 @@ class HttpServer:
             pass
         finally:
             self._writers.discard(writer)
+            self._tasks.discard(task)
             if not writer.transport.is_closing():
                 writer.close()
 
