@@ -128,7 +128,7 @@ def messages(request: Request, item: Reply | Fault | None) -> Response | StreamR
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
     events.append(("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": output}}))
     events.append(("message_stop", {"type": "message_stop"}))
-    if fault is not None and fault.status >= 400:
+    if fault is not None and fault.mid_stream:
         events = events[:head] + [("error", {"type": "error", "error": {"type": ERROR_TYPES.get(fault.status, "api_error"), "message": fault.message or "Overloaded"}})]
     return _sse(events, reply, fault, head)
 

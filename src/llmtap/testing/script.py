@@ -36,6 +36,7 @@ class Fault:
     cut_after: int | None = None  # stream: send this many content chunks, then stop
     cut_mode: str = "abort"  # "abort": drop the connection; "eof": end the body without finishing
     malformed: bool = False  # stream: one event whose data is not JSON, after the first chunk
+    mid_stream: bool = False  # stream: answer 200, then send the error as a stream event
     delay: float = 0.0
 
     @classmethod
@@ -69,4 +70,4 @@ class Fault:
 
     @property
     def breaks_stream(self) -> bool:
-        return self.cut_after is not None or self.malformed
+        return self.cut_after is not None or self.malformed or self.mid_stream
