@@ -25,6 +25,7 @@ set_verbose: bool = False
 suppress_debug_info: bool = False
 turn_off_message_logging: bool = False
 
+from .caching import Cache  # noqa: E402
 from .chunk_builder import stream_chunk_builder  # noqa: E402
 from .cost import completion_cost, cost_per_token, get_model_info, register_model  # noqa: E402
 from .exceptions import (  # noqa: E402
@@ -77,6 +78,17 @@ from .types import (  # noqa: E402
     TextCompletionResponse,
     Usage,
 )
+
+
+def enable_cache(type: str = "local", **options: Any) -> None:  # noqa: A002
+    """Set ``llmtap.cache`` to a new ``Cache(type, **options)``."""
+    global cache
+    cache = Cache(type, **options)
+
+
+def disable_cache() -> None:
+    global cache
+    cache = None
 
 
 def flush(timeout: float | None = None) -> bool:

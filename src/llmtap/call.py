@@ -43,6 +43,7 @@ class Call:
     mock_response: Any = None
     library_params: dict = field(default_factory=dict)
     record: Any = None
+    cache_plan: Any = None
 
     @property
     def provider_name(self) -> str:

@@ -1,9 +1,10 @@
 """completion, acompletion, text_completion, embedding, aembedding: one pipeline for all.
 
-A call is one generator, ``_flow``: it yields an ``HttpRequest`` when it needs an answer and a
-number of seconds when it needs to wait, and is sent the answers back. ``_run_sync`` drives it
-over urllib3, ``_run_async`` over aiohttp. Routing, retries, hooks, error mapping and parsing
-exist once, in the generator; the drivers only move bytes and sleep.
+A call is one generator, ``_flow``: it yields an ``HttpRequest`` when it needs an answer, and a
+``Sleep`` or a cache operation when it needs to wait or look something up, and is sent the
+results back. ``_run_sync`` drives it over urllib3 and blocking cache clients, ``_run_async``
+over aiohttp and asyncio cache clients. Routing, caching, retries, hooks, error mapping and
+parsing exist once, in the generator; the drivers only move bytes and wait.
 """
 
 from __future__ import annotations
@@ -26,11 +27,60 @@ from .transport import HttpRequest, HttpResponse, TransportError
 Flow = Generator[Any, Any, Any]
 
 
+class Sleep:
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def run(self) -> None:
+        time.sleep(self.seconds)
+
+    async def arun(self) -> None:
+        import asyncio
+
+        await asyncio.sleep(self.seconds)
+
+
+class CacheGet:
+    __slots__ = ("plan",)
+
+    def __init__(self, plan: Any) -> None:
+        self.plan = plan
+
+    def run(self) -> Any:
+        return self.plan.backend.get(self.plan.key)
+
+    async def arun(self) -> Any:
+        return await self.plan.backend.aget(self.plan.key)
+
+
+class CacheSet:
+    __slots__ = ("plan", "value")
+
+    def __init__(self, plan: Any, value: str) -> None:
+        self.plan = plan
+        self.value = value
+
+    def run(self) -> None:
+        self.plan.backend.set(self.plan.key, self.value, self.plan.ttl)
+
+    async def arun(self) -> None:
+        await self.plan.backend.aset(self.plan.key, self.value, self.plan.ttl)
+
+
 def _flow(call: Call) -> Flow:
     record = call.record
     try:
         if call.mock_response is not None:
             return (yield from _mock_flow(call))
+        plan = call.cache_plan
+        if plan is not None and plan.read:
+            from .caching import decode_entry
+
+            cached = decode_entry(call, (yield CacheGet(plan)))
+            if cached is not None:
+                return _cached_answer(call, cached)
         provider = call.provider
         body = provider.build_body(call)
         request = provider.build_request(call, body)
@@ -47,11 +97,16 @@ def _flow(call: Call) -> Flow:
                 break
             if attempt < call.num_retries and is_retryable(error):
                 attempt += 1
-                yield retry_delay(attempt, error.retry_after)
+                yield Sleep(retry_delay(attempt, error.retry_after))
                 continue
             error.num_retries = attempt
             raise error
-        return _answer(call, response)
+        result = _answer(call, response)
+        if plan is not None and plan.write and not call.stream:
+            from .caching import encode_entry
+
+            yield CacheSet(plan, encode_entry(call, result))
+        return result
     except BaseException as exc:
         if record is not None and isinstance(exc, Exception):
             record.failure(exc)
@@ -74,6 +129,24 @@ def _answer(call: Call, response: HttpResponse, provider: Any = None) -> Any:
     hidden["additional_headers"] = response.headers
     if record is not None:
         record.success(result)
+    return result
+
+
+def _cached_answer(call: Call, cached: dict) -> Any:
+    """A cache hit: no request, no pre/post events; one success marked ``cache_hit``."""
+    from .mock import stream_from_response
+    from .providers import get_provider
+    from .providers.openai import _RESPONSE_TYPES
+
+    if call.stream:
+        chunks = stream_from_response(cached)
+        source = _async_bytes(chunks) if call.is_async else iter(chunks)
+        response = HttpResponse(200, {"content-type": "text/event-stream"}, chunks=source)
+        return CustomStreamWrapper(call, response, get_provider("openai").stream_parser(call), cache_hit=True)
+    result = _RESPONSE_TYPES[call.call_type].from_openai(cached)
+    result._hidden_params.update(cache_hit=True, custom_llm_provider=call.provider_name, cache_key=call.cache_plan.key)
+    if call.record is not None:
+        call.record.success(result, cache_hit=True)
     return result
 
 
@@ -129,8 +202,7 @@ def _run_sync(flow: Flow) -> Any:
                     continue
                 step = flow.send(response)
             else:
-                time.sleep(step)
-                step = flow.send(None)
+                step = flow.send(step.run())
     except StopIteration as done:
         return done.value
 
@@ -148,10 +220,7 @@ async def _run_async(flow: Flow) -> Any:
                     continue
                 step = flow.send(response)
             else:
-                import asyncio
-
-                await asyncio.sleep(step)
-                step = flow.send(None)
+                step = flow.send(await step.arun())
     except StopIteration as done:
         return done.value
 
@@ -164,6 +233,8 @@ def _start(call_type: str, model: str, kwargs: dict, is_async: bool, **inputs: A
     call = prepare(call_type, model, kwargs, is_async)
     for name, value in inputs.items():
         setattr(call, name, value)
+    if llmtap.cache is not None and call.mock_response is None:
+        call.cache_plan = llmtap.cache.plan(call)
     sinks = _sinks.collect(llmtap, per_call)
     if sinks:
         call.record = new_record(call, sinks)

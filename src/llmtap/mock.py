@@ -73,6 +73,37 @@ def _as_chunk(data: dict) -> dict:
     return {**data, "object": "chat.completion.chunk", "choices": choices}
 
 
+def stream_from_response(data: dict) -> list[bytes]:
+    """Replay a whole response as a stream: role, text in word pieces, tool calls, finish+usage."""
+    if data.get("object") == "text_completion":
+        base = {k: data.get(k) for k in ("id", "object", "created", "model")}
+        events = []
+        for choice in data.get("choices", []):
+            for piece in _PIECES.findall(choice.get("text") or ""):
+                events.append({**base, "choices": [{"index": choice.get("index", 0), "text": piece, "finish_reason": None}]})
+            events.append({**base, "choices": [{"index": choice.get("index", 0), "text": "", "finish_reason": choice.get("finish_reason") or "stop"}]})
+        if events:
+            events[-1]["usage"] = data.get("usage")
+        return _sse(events)
+    base = {k: data.get(k) for k in ("id", "created", "model", "system_fingerprint")}
+    base["object"] = "chat.completion.chunk"
+    events = []
+    for choice in data.get("choices", []):
+        index = choice.get("index", 0)
+        message = choice.get("message") or {}
+        events.append({**base, "choices": [{"index": index, "delta": {"role": message.get("role", "assistant"), "content": ""}, "finish_reason": None}]})
+        for piece in _PIECES.findall(message.get("content") or ""):
+            events.append({**base, "choices": [{"index": index, "delta": {"content": piece}, "finish_reason": None}]})
+        calls = message.get("tool_calls") or []
+        if calls:
+            deltas = [{"index": i, **call} for i, call in enumerate(calls)]
+            events.append({**base, "choices": [{"index": index, "delta": {"tool_calls": deltas}, "finish_reason": None}]})
+        events.append({**base, "choices": [{"index": index, "delta": {}, "finish_reason": choice.get("finish_reason") or "stop"}]})
+    if events:
+        events[-1]["usage"] = data.get("usage")
+    return _sse(events)
+
+
 def _sse(events: list[dict]) -> list[bytes]:
     lines = [b"data: " + json.dumps(event).encode() + b"\n\n" for event in events]
     lines.append(b"data: [DONE]\n\n")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class CustomStreamWrapper:
-    def __init__(self, call: Call, response: HttpResponse, parser: StreamParser) -> None:
+    def __init__(self, call: Call, response: HttpResponse, parser: StreamParser, cache_hit: bool = False) -> None:
         self.model = call.model
         self.custom_llm_provider = call.provider_name
         self.logging_obj = call.record
@@ -38,6 +38,7 @@ class CustomStreamWrapper:
         self._ready: deque = deque()
         self._assembler = ChunkAssembler()
         self._state = "open"  # open → draining (body ended) → done | failed | closed
+        self._cache_hit = cache_hit
 
     # -- the shared core ---------------------------------------------------------------------
 
@@ -57,16 +58,26 @@ class CustomStreamWrapper:
                 record.stream_chunk(chunk)
         self._ready.extend(chunks)
 
-    def _complete(self) -> None:
+    def _complete(self) -> Any:
+        """The last chunk is out: log the whole response; return what to cache, if anything."""
         self._state = "done"
         self._response.close()
+        whole = self._whole()
         if self._call.record is not None:
-            self._call.record.success(self._whole())
+            self._call.record.success(whole, cache_hit=self._cache_hit)
+        plan = self._call.cache_plan
+        if plan is None or not plan.write or self._cache_hit or whole is None:
+            return None
+        from .caching import encode_entry
+
+        return encode_entry(self._call, whole)
 
     def _whole(self) -> Any:
         whole = self._assembler.build(messages=self._call.messages)
         if whole is not None:
             hidden = whole._hidden_params
+            if self._cache_hit:
+                hidden["cache_hit"] = True
             hidden["custom_llm_provider"] = self._call.provider_name
             hidden["api_base"] = self._call.api_base
             hidden["additional_headers"] = self._response.headers
@@ -91,8 +102,9 @@ class CustomStreamWrapper:
         ready = self._ready
         while not ready:
             if self._state != "open":
-                if self._state == "draining":
-                    self._complete()
+                if self._state == "draining" and (entry := self._complete()) is not None:
+                    plan = self._call.cache_plan
+                    plan.backend.set(plan.key, entry, plan.ttl)
                 raise StopIteration
             try:
                 data = next(self._source, None)
@@ -116,8 +128,9 @@ class CustomStreamWrapper:
         ready = self._ready
         while not ready:
             if self._state != "open":
-                if self._state == "draining":
-                    self._complete()
+                if self._state == "draining" and (entry := self._complete()) is not None:
+                    plan = self._call.cache_plan
+                    await plan.backend.aset(plan.key, entry, plan.ttl)
                 raise StopAsyncIteration
             try:
                 data = await anext(self._source, None)

@@ -91,6 +91,8 @@ class CallRecord:
             "api_base": call.api_base,
             "log_event_type": None,
         }
+        if call.cache_plan is not None:
+            self.kwargs["cache_key"] = call.cache_plan.key
         self.wants_stream_events = any(sink.plan(STREAM, call.is_async) for sink in sinks)
 
     @property
@@ -163,6 +165,10 @@ class CallRecord:
         if event.kind == SUCCESS:
             if "response_cost" not in kwargs:
                 kwargs["response_cost"] = _cost(self, event.response_obj, kwargs)
+            if kwargs.get("cache_hit"):
+                from ..cost import response_cost
+
+                kwargs["saved_cache_cost"] = response_cost(event.response_obj, self.call) or 0.0
         else:
             exc = kwargs.get("exception")
             kwargs["traceback_exception"] = "".join(

@@ -1,0 +1,132 @@
+"""``llmtap.cache = Cache(...)``: answers kept in memory, on disk or in Redis, reused by key.
+
+With a cache set, completion, text-completion and embedding calls are cached by default
+(``mode="default_off"`` makes ``caching=True`` opt-in). Per call: ``caching=False`` skips the
+cache; ``cache={"no-cache": True}`` does not read it, ``{"no-store": True}`` does not write it,
+``{"ttl": seconds}`` and ``{"namespace": "..."}`` set this entry's life and key prefix. The key
+is documented in caching/keys.py. A cache hit logs one success event with
+``kwargs["cache_hit"] is True`` and ``response_cost == 0.0``, and no pre/post events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .keys import cache_key
+
+if TYPE_CHECKING:
+    from ..call import Call
+
+logger = logging.getLogger("llmtap")
+
+FORMAT = 1
+CALL_TYPES = ("completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding")
+
+
+@dataclass(slots=True)
+class CachePlan:
+    backend: Any
+    key: str
+    read: bool
+    write: bool
+    ttl: float | None
+
+
+class Cache:
+    def __init__(
+        self,
+        type: str = "local",  # noqa: A002
+        host: str | None = None,
+        port: int | str | None = None,
+        password: str | None = None,
+        *,
+        url: str | None = None,
+        username: str | None = None,
+        db: int = 0,
+        namespace: str | None = None,
+        ttl: float | None = None,
+        default_in_memory_ttl: float | None = None,
+        disk_cache_dir: str | None = None,
+        max_entries: int | None = None,
+        max_bytes: int | None = None,
+        mode: str = "default_on",
+        supported_call_types: list[str] | tuple[str, ...] = CALL_TYPES,
+        **options: Any,
+    ) -> None:
+        self.type = type
+        self.namespace = namespace
+        self.ttl = ttl if ttl is not None else default_in_memory_ttl
+        self.mode = mode
+        self.supported_call_types = set(supported_call_types)
+        if type == "local":
+            from .local import LocalBackend
+
+            self.backend: Any = LocalBackend(max_entries or 10_000, max_bytes or 256 * 1024 * 1024)
+        elif type == "redis":
+            from .redis_backend import RedisBackend
+
+            self.backend = RedisBackend(host, port, password, url=url, username=username, db=db, **options)
+        elif type == "disk":
+            from .disk import DiskBackend
+
+            self.backend = DiskBackend(disk_cache_dir, max_entries or 100_000)
+        else:
+            raise ValueError(f"unknown cache type {type!r}: use 'local', 'redis' or 'disk'")
+
+    def plan(self, call: Call) -> CachePlan | None:
+        """What this call may do with the cache, or None when it does not use it."""
+        caching = call.library_params.get("caching")
+        if caching is False or (self.mode == "default_off" and caching is not True):
+            return None
+        call_type = ("a" if call.is_async else "") + call.call_type
+        if call_type not in self.supported_call_types and call.call_type not in self.supported_call_types:
+            return None
+        options = call.library_params.get("cache") or {}
+        key = cache_key(call, options.get("namespace") or self.namespace)
+        return CachePlan(
+            self.backend,
+            key,
+            read=not options.get("no-cache", False),
+            write=not options.get("no-store", False),
+            ttl=options.get("ttl", self.ttl),
+        )
+
+    def get_cache_key(self, call: Call) -> str:
+        return cache_key(call, self.namespace)
+
+    def flush(self) -> None:
+        self.backend.flush()
+
+
+def encode_entry(call: Call, response: Any) -> str:
+    return json.dumps({"format": FORMAT, "call_type": call.call_type, "response": response.model_dump()})
+
+
+def decode_entry(call: Call, raw: str | None) -> dict | None:
+    """The cached response as JSON, or None for a miss — a corrupt entry counts as a miss."""
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+        if entry.get("format") != FORMAT or entry.get("call_type") != call.call_type:
+            raise ValueError("not an llmtap cache entry for this call type")
+        response = entry["response"]
+        if not isinstance(response, dict):
+            raise ValueError("entry holds no response")
+        return response
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        logger.warning("llmtap: ignoring a corrupt cache entry (%s); it will be overwritten", exc)
+        return None
+
+
+def replay_chunks(response: dict) -> list[bytes]:
+    """A cached whole answer as the SSE stream of chunks a streaming call expects."""
+    from ..mock import stream_from_response
+
+    return stream_from_response(response)
+
+
+__all__ = ["Cache", "CachePlan", "cache_key"]
