@@ -44,58 +44,72 @@ class ChunkAssembler:
         self._text = False
 
     def add(self, chunk: Any) -> None:
+        # Runs once per streamed chunk: reads the objects' dicts directly.
         if isinstance(chunk, dict):
             chunk = (
                 TextCompletionResponse.from_openai(chunk)
                 if chunk.get("object") == "text_completion"
                 else ModelResponseStream.from_openai(chunk)
             )
+        fields = chunk.__dict__
         if self._first is None:
             self._first = chunk
             self._text = isinstance(chunk, TextCompletionResponse)
-        usage = chunk.get("usage")
+        usage = fields.get("usage")
         if usage:
             self._usage = usage
-        for choice in chunk.choices or ():
-            index = choice.get("index") or 0
+        for choice in fields.get("choices") or ():
+            c = choice.__dict__
+            index = c.get("index") or 0
             state = self._choices.get(index)
             if state is None:
                 state = self._choices[index] = _ChoiceState()
-            if choice.get("finish_reason"):
-                state.finish_reason = choice.finish_reason
+            finish = c.get("finish_reason")
+            if finish:
+                state.finish_reason = finish
             if self._text:
-                if choice.get("text"):
-                    state.parts.append(choice.text)
+                text = c.get("text")
+                if text:
+                    state.parts.append(text)
                 continue
-            delta = choice.delta
+            delta = c.get("delta")
             if delta is None:
                 continue
-            if delta.role:
-                state.role = delta.role
-            if delta.content:
-                state.parts.append(delta.content)
-            if delta.tool_calls:
-                for call in delta.tool_calls:
-                    slot = state.tools.get(call.get("index") or 0)
-                    if slot is None:
-                        slot = state.tools[call.get("index") or 0] = [None, None, None, []]
-                    if call.get("id"):
-                        slot[0] = call.id
-                    if call.get("type"):
-                        slot[1] = call.type
-                    function = call.get("function")
-                    if function is not None:
-                        if function.get("name"):
-                            slot[2] = function.name
-                        if function.get("arguments"):
-                            slot[3].append(function.arguments)
-            if delta.function_call:
+            d = delta.__dict__
+            role = d.get("role")
+            if role:
+                state.role = role
+            content = d.get("content")
+            if content:
+                state.parts.append(content)
+            tool_calls = d.get("tool_calls")
+            if tool_calls:
+                self._add_tool_calls(state, tool_calls)
+            function_call = d.get("function_call")
+            if function_call:
                 if state.function is None:
                     state.function = [None, []]
-                if delta.function_call.get("name"):
-                    state.function[0] = delta.function_call.name
-                if delta.function_call.get("arguments"):
-                    state.function[1].append(delta.function_call.arguments)
+                if function_call.get("name"):
+                    state.function[0] = function_call.name
+                if function_call.get("arguments"):
+                    state.function[1].append(function_call.arguments)
+
+    @staticmethod
+    def _add_tool_calls(state: _ChoiceState, tool_calls: list) -> None:
+        for call in tool_calls:
+            slot = state.tools.get(call.get("index") or 0)
+            if slot is None:
+                slot = state.tools[call.get("index") or 0] = [None, None, None, []]
+            if call.get("id"):
+                slot[0] = call.id
+            if call.get("type"):
+                slot[1] = call.type
+            function = call.get("function")
+            if function is not None:
+                if function.get("name"):
+                    slot[2] = function.name
+                if function.get("arguments"):
+                    slot[3].append(function.arguments)
 
     def build(self, messages: list | None = None) -> ModelResponse | TextCompletionResponse | None:
         first = self._first

@@ -44,10 +44,16 @@ class SSEDecoder:
             lines = buffer.split(b"\n")
         self._buffer = lines.pop()
         events: list[ServerSentEvent] = []
+        data = self._data
         for line in lines:
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
+            # The common lines inline (this runs for every streamed chunk); the rest in _line.
+            if line[:6] == b"data: ":
+                data.append(line[6:].decode("utf-8", "replace"))
+            elif line or data or self._event is not None:
+                event = self._line(line)
+                if event is not None:
+                    events.append(event)
+                    data = self._data
         return events
 
     def close(self) -> list[ServerSentEvent]:

@@ -81,19 +81,37 @@ _sync_managers: dict[str | None, Any] = {}  # proxy URL (None: direct) → pool 
 _sync_by_origin: dict[str, Any] = {}  # scheme://host:port → its pool manager
 
 
-def _sync_manager(url: str) -> Any:
-    """The pool manager for a URL's origin, honouring HTTP(S)_PROXY and NO_PROXY (read once)."""
+_proxies: dict[str, str | None] = {}  # origin → proxy URL (None: direct)
+
+
+def _proxy_for(url: str) -> tuple[str, str | None]:
+    """(origin, proxy) for a URL, from HTTP(S)_PROXY and NO_PROXY, read once per origin."""
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    manager = _sync_by_origin.get(origin)
+    try:
+        return origin, _proxies[origin]
+    except KeyError:
+        import urllib.request
+
+        proxy = None
+        proxies = urllib.request.getproxies()
+        if proxies and not urllib.request.proxy_bypass(parts.hostname or ""):
+            proxy = proxies.get(parts.scheme)
+        _proxies[origin] = proxy
+        return origin, proxy
+
+
+def _origin_of(url: str) -> str:
+    end = url.find("/", url.find("//") + 2)
+    return url if end < 0 else url[:end]
+
+
+def _sync_manager(url: str) -> Any:
+    """The pool manager for a URL's origin (one per proxy, shared by origins)."""
+    manager = _sync_by_origin.get(_origin_of(url))
     if manager is not None:
         return manager
-    import urllib.request
-
-    proxy = None
-    proxies = urllib.request.getproxies()
-    if proxies and not urllib.request.proxy_bypass(parts.hostname or ""):
-        proxy = proxies.get(parts.scheme)
+    origin, proxy = _proxy_for(url)
     with _sync_lock:
         manager = _sync_managers.get(proxy)
         if manager is None:
@@ -107,7 +125,7 @@ def _sync_manager(url: str) -> Any:
             else:
                 manager = urllib3.PoolManager(**options)
             _sync_managers[proxy] = manager
-        _sync_by_origin[origin] = manager
+        _sync_by_origin[_origin_of(url)] = manager
     return manager
 
 
@@ -201,8 +219,10 @@ async def _session() -> Any:
     connector = aiohttp.TCPConnector(
         limit=0, limit_per_host=POOL_SIZE * 2, ssl=_ssl_context(), ttl_dns_cache=300
     )
+    # trust_env=False: aiohttp would look proxies and .netrc up in a thread on every request;
+    # we read the proxy settings once per origin instead (_proxy_for).
     session = aiohttp.ClientSession(
-        connector=connector, trust_env=True, auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar()
+        connector=connector, trust_env=False, auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar()
     )
     _sessions[loop] = session
     _close_with_loop(loop, session)
@@ -244,6 +264,7 @@ async def asend(request: HttpRequest) -> HttpResponse:
             headers=request.headers,
             timeout=timeout,
             allow_redirects=False,
+            proxy=_proxy_for(request.url)[1],
         )
     except asyncio.TimeoutError as exc:
         raise TransportError("timeout", f"no answer within {read:g}s") from exc

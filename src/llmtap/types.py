@@ -405,12 +405,25 @@ class ModelResponseStream(_Response):
         fields["_hidden_params"] = {}
         choices = fields.get("choices")
         if choices:
-            wrap = StreamingChoices.from_openai
-            fields["choices"] = [wrap(c) for c in choices]
+            fields["choices"] = [_streaming_choice(c) for c in choices]
         usage = fields.get("usage")
         if usage:
             fields["usage"] = Usage.from_openai(usage)
         return obj
+
+
+def _streaming_choice(data: dict) -> StreamingChoices:
+    """StreamingChoices.from_openai with Delta.from_openai inlined: once per streamed chunk."""
+    choice = object.__new__(StreamingChoices)
+    choice.__dict__ = fields = dict(data)
+    delta_data = fields.get("delta")
+    if delta_data and ("tool_calls" in delta_data or "function_call" in delta_data):
+        fields["delta"] = Delta.from_openai(delta_data)
+    else:
+        delta = object.__new__(Delta)
+        delta.__dict__ = dict(delta_data) if delta_data else {}
+        fields["delta"] = delta
+    return choice
 
 
 class TextCompletionResponse(_Response):

@@ -1,0 +1,301 @@
+"""One measurement in a fresh process: ``python worker.py CLIENT SCENARIO BASE_URL [N]``.
+
+Prints one JSON object. Run by bench/run.py, which starts the emulator in its own process and
+gives every (client, scenario) pair a new interpreter so nothing warms up across them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+MESSAGES = [{"role": "user", "content": "Hi 👋 - i'm a benchmark"}]
+MODEL = "gpt-4o-mini"
+KEY = "sk-bench"
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+# -- one sync call per client -------------------------------------------------------------------
+
+
+def sync_caller(client: str, base: str, chunks: int | None = None):
+    """A function that makes one call (streamed with ``chunks`` chunks when given) and reads it all."""
+    body = {"model": MODEL, "messages": MESSAGES}
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    if chunks:
+        body["stream"] = True
+        headers["x-emulator-chunks"] = str(chunks)
+    payload = json.dumps(body).encode()
+    url = base + "/chat/completions"
+    if client == "urllib3":
+        import urllib3
+
+        pool = urllib3.PoolManager()
+        if not chunks:
+            return lambda: json.loads(pool.request("POST", url, body=payload, headers=headers).data)
+
+        def stream_urllib3():
+            r = pool.request("POST", url, body=payload, headers=headers, preload_content=False)
+            n = 0
+            buffer = b""
+            for data in r.read_chunked():
+                buffer += data
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if line.startswith(b"data: {"):
+                        json.loads(line[6:])
+                        n += 1
+            r.release_conn()
+            return n
+
+        return stream_urllib3
+    if client == "http.client":
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port)
+
+        def call_http_client():
+            conn.request("POST", parts.path, payload, headers)
+            r = conn.getresponse()
+            if not chunks:
+                return json.loads(r.read())
+            n = 0
+            for line in r.read().split(b"\n"):
+                if line.startswith(b"data: {"):
+                    json.loads(line[6:])
+                    n += 1
+            return n
+
+        return call_http_client
+    if client == "openai":
+        import openai
+
+        sdk = openai.OpenAI(base_url=base, api_key=KEY, max_retries=0)
+        extra = {"extra_headers": {"x-emulator-chunks": str(chunks)}} if chunks else {}
+        if not chunks:
+            return lambda: sdk.chat.completions.create(model=MODEL, messages=MESSAGES)
+        return lambda: sum(1 for _ in sdk.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True, **extra))
+    if client in ("llmtap", "litellm"):
+        lib = __import__(client)
+        extra = {"extra_headers": {"x-emulator-chunks": str(chunks)}} if chunks else {}
+        model = "openai/" + MODEL
+        if not chunks:
+            return lambda: lib.completion(model=model, messages=MESSAGES, api_base=base, api_key=KEY)
+        return lambda: sum(1 for _ in lib.completion(model=model, messages=MESSAGES, api_base=base, api_key=KEY, stream=True, **extra))
+    raise SystemExit(f"unknown client {client}")
+
+
+def async_caller(client: str, base: str):
+    body = {"model": MODEL, "messages": MESSAGES}
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    url = base + "/chat/completions"
+    if client == "aiohttp":
+        import aiohttp
+
+        state = {}
+
+        async def call_aiohttp():
+            session = state.get("s")
+            if session is None:
+                session = state["s"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+            async with session.post(url, data=json.dumps(body).encode(), headers=headers) as r:
+                return json.loads(await r.read())
+
+        return call_aiohttp
+    if client == "openai":
+        import openai
+
+        sdk = openai.AsyncOpenAI(base_url=base, api_key=KEY, max_retries=0)
+        return lambda: sdk.chat.completions.create(model=MODEL, messages=MESSAGES)
+    if client in ("llmtap", "litellm"):
+        lib = __import__(client)
+        return lambda: lib.acompletion(model="openai/" + MODEL, messages=MESSAGES, api_base=base, api_key=KEY)
+    raise SystemExit(f"unknown async client {client}")
+
+
+def timed(fn, n: int) -> tuple[float, float]:
+    """(wall, CPU of this whole process) per call, in microseconds."""
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - wall0) / n * 1e6, (time.process_time() - cpu0) / n * 1e6
+
+
+# -- scenarios -----------------------------------------------------------------------------------
+
+
+def scenario_memory(client: str, base: str, n: int) -> dict:
+    before = rss_kib()
+    if client == "aiohttp":
+        import asyncio
+
+        fn = async_caller(client, base)
+        after_import = rss_kib()
+        asyncio.run(fn())
+    else:
+        fn = sync_caller(client, base)
+        after_import = rss_kib()
+        fn()
+    return {"rss_start_kib": before, "rss_after_import_kib": after_import, "rss_after_call_kib": rss_kib()}
+
+
+def scenario_sync(client: str, base: str, n: int) -> dict:
+    fn = sync_caller(client, base)
+    for _ in range(min(50, n)):
+        fn()
+    wall, cpu = timed(fn, n)
+    return {"wall_us": wall, "cpu_us": cpu}
+
+
+def scenario_stream(client: str, base: str, n: int) -> dict:
+    out = {}
+    for chunks in (20, 200):
+        fn = sync_caller(client, base, chunks)
+        for _ in range(10):
+            fn()
+        count = n if chunks == 20 else max(10, n // 5)
+        wall, cpu = timed(fn, count)
+        out[f"wall_us_{chunks}"] = wall
+        out[f"cpu_us_{chunks}"] = cpu
+    out["cpu_us_per_chunk"] = (out["cpu_us_200"] - out["cpu_us_20"]) / 180
+    return out
+
+
+def scenario_async(client: str, base: str, n: int) -> dict:
+    import asyncio
+
+    fn = async_caller(client, base)
+
+    async def run() -> tuple[float, float]:
+        semaphore = asyncio.Semaphore(64)
+
+        async def one():
+            async with semaphore:
+                await fn()
+
+        await asyncio.gather(*[one() for _ in range(200)])  # warm up the pool
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        await asyncio.gather(*[one() for _ in range(n)])
+        return time.perf_counter() - wall0, time.process_time() - cpu0
+
+    wall, cpu = asyncio.run(run())
+    return {"calls_per_s": n / wall, "cpu_us": cpu / n * 1e6}
+
+
+def _handlers(lib, kind: str, counter: list):
+    CustomLogger = __import__(f"{lib.__name__}.integrations.custom_logger", fromlist=["CustomLogger"]).CustomLogger
+
+    class NoOp(CustomLogger):
+        def log_success_event(self, kwargs, response_obj, start_time, end_time):
+            counter.append(1)
+
+    def fn(kwargs, response, start, end):
+        counter.append(1)
+
+    if kind == "none":
+        return [], []
+    if kind == "one":
+        return [NoOp()], []
+    return [NoOp() for _ in range(5)], [fn for _ in range(5)]
+
+
+def scenario_callbacks(client: str, base: str, n: int) -> dict:
+    lib = __import__(client)
+    out = {}
+    for kind in ("none", "one", "ten"):
+        counter: list = []
+        loggers, functions = _handlers(lib, kind, counter)
+        lib.callbacks = loggers
+        lib.success_callback = functions
+        fn = sync_caller(client, base)
+        for _ in range(20):
+            fn()
+        if hasattr(lib, "flush"):
+            lib.flush()
+        else:
+            time.sleep(1)
+        counter.clear()
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            fn()
+        if hasattr(lib, "flush"):
+            lib.flush()
+        else:  # the peer has no flush: give its background logging time, then count
+            deadline = time.time() + 10
+            expected = n * (len(loggers) + len(functions))
+            while len(counter) < expected and time.time() < deadline:
+                time.sleep(0.05)
+        out[f"cpu_us_{kind}"] = (time.process_time() - cpu0) / n * 1e6
+        out[f"wall_us_{kind}"] = (time.perf_counter() - wall0) / n * 1e6
+        out[f"events_{kind}"] = len(counter)
+        out[f"expected_{kind}"] = n * (len(loggers) + len(functions))
+    lib.callbacks = []
+    lib.success_callback = []
+    return out
+
+
+def scenario_mock(client: str, base: str, n: int) -> dict:
+    lib = __import__(client)
+
+    def fn():
+        return lib.completion(model=MODEL, messages=MESSAGES, mock_response="hello there")
+
+    for _ in range(50):
+        fn()
+    wall, cpu = timed(fn, n)
+    return {"wall_us": wall, "cpu_us": cpu}
+
+
+def scenario_sleepy(client: str, base: str, n: int) -> dict:
+    lib = __import__(client)
+    fn = sync_caller(client, base)
+    for _ in range(20):
+        fn()
+    plain_wall, _ = timed(fn, n)
+
+    def sleepy(kwargs, response, start, end):
+        time.sleep(0.05)
+
+    lib.success_callback = [sleepy]
+    sleepy_wall, _ = timed(fn, n)
+    lib.success_callback = []
+    return {"wall_us_plain": plain_wall, "wall_us_sleepy": sleepy_wall, "added_us": sleepy_wall - plain_wall}
+
+
+def scenario_soak(client: str, base: str, n: int) -> dict:
+    lib = __import__(client)
+    counter: list = []
+    loggers, functions = _handlers(lib, "one", counter)
+    lib.callbacks = loggers
+    fn = sync_caller(client, base)
+    for _ in range(500):
+        fn()
+    start = rss_kib()
+    for i in range(n):
+        fn()
+        if i == n // 2:
+            middle = rss_kib()
+    if hasattr(lib, "flush"):
+        lib.flush()
+    return {"rss_start_kib": start, "rss_middle_kib": middle, "rss_end_kib": rss_kib(), "events": len(counter), "calls": n + 500}
+
+
+SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items() if name.startswith("scenario_")}
+
+if __name__ == "__main__":
+    client, scenario, base = sys.argv[1], sys.argv[2], sys.argv[3]
+    count = int(sys.argv[4]) if len(sys.argv) > 4 else 500
+    os.environ.setdefault("LITELLM_LOG", "ERROR")
+    result = SCENARIOS[scenario](client, base, count)
+    print(json.dumps(result), flush=True)
