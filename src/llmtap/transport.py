@@ -78,7 +78,7 @@ def _ssl_context() -> ssl.SSLContext:
 
 _sync_lock = threading.Lock()
 _sync_managers: dict[str | None, Any] = {}  # proxy URL (None: direct) → pool manager
-_sync_by_origin: dict[str, Any] = {}  # scheme://host:port → its pool manager
+_sync_by_origin: dict[str, tuple[Any, bool]] = {}  # origin → (its pool, or the proxy manager; proxied?)
 
 
 _proxies: dict[str, str | None] = {}  # origin → proxy URL (None: direct)
@@ -106,12 +106,22 @@ def _origin_of(url: str) -> str:
     return url if end < 0 else url[:end]
 
 
-def _sync_manager(url: str) -> Any:
-    """The pool manager for a URL's origin (one per proxy, shared by origins)."""
-    manager = _sync_by_origin.get(_origin_of(url))
-    if manager is not None:
-        return manager
-    origin, proxy = _proxy_for(url)
+def _sync_target(url: str) -> tuple[Any, str]:
+    """(what to call urlopen on, the URL to give it) for a request URL.
+
+    Direct connections go straight to the origin's connection pool with the path alone, which
+    skips the pool manager's per-request URL parsing; proxied ones go through a ProxyManager."""
+    origin = _origin_of(url)
+    pool = _sync_by_origin.get(origin)
+    if pool is None:
+        pool = _sync_by_origin[origin] = _new_sync_target(url, origin)
+    if pool[1]:
+        return pool[0], url
+    return pool[0], url[len(origin) :] or "/"
+
+
+def _new_sync_target(url: str, origin: str) -> tuple[Any, bool]:
+    _, proxy = _proxy_for(url)
     with _sync_lock:
         manager = _sync_managers.get(proxy)
         if manager is None:
@@ -125,8 +135,9 @@ def _sync_manager(url: str) -> Any:
             else:
                 manager = urllib3.PoolManager(**options)
             _sync_managers[proxy] = manager
-        _sync_by_origin[_origin_of(url)] = manager
-    return manager
+    if proxy:
+        return manager, True
+    return manager.connection_from_url(origin), False
 
 
 def send(request: HttpRequest) -> HttpResponse:
@@ -140,10 +151,11 @@ def send(request: HttpRequest) -> HttpResponse:
     )
 
     connect, read = _timeouts(request)
+    target, url = _sync_target(request.url)
     try:
-        raw = _sync_manager(request.url).urlopen(
+        raw = target.urlopen(
             request.method,
-            request.url,
+            url,
             body=request.body,
             headers=request.headers,
             timeout=urllib3.Timeout(connect=connect, read=read),
