@@ -78,6 +78,23 @@ def sync_caller(client: str, base: str, chunks: int | None = None):
             return n
 
         return call_http_client
+    if client == "httpx2":
+        import httpx2
+
+        hx = httpx2.Client()
+        if not chunks:
+            return lambda: json.loads(hx.post(url, content=payload, headers=headers).content)
+
+        def stream_httpx2():
+            n = 0
+            with hx.stream("POST", url, content=payload, headers=headers) as r:
+                for line in r.iter_lines():
+                    if line.startswith("data: {"):
+                        json.loads(line[6:])
+                        n += 1
+            return n
+
+        return stream_httpx2
     if client == "openai":
         import openai
 
@@ -113,6 +130,19 @@ def async_caller(client: str, base: str):
                 return json.loads(await r.read())
 
         return call_aiohttp
+    if client == "httpx2":
+        import httpx2
+
+        state = {}
+
+        async def call_httpx2():
+            hx = state.get("c")
+            if hx is None:
+                hx = state["c"] = httpx2.AsyncClient(limits=httpx2.Limits(max_connections=None))
+            r = await hx.post(url, content=json.dumps(body).encode(), headers=headers)
+            return json.loads(r.content)
+
+        return call_httpx2
     if client == "openai":
         import openai
 
@@ -200,14 +230,17 @@ def _handlers(lib, kind: str, counter: list):
         def log_success_event(self, kwargs, response_obj, start_time, end_time):
             counter.append(1)
 
-    def fn(kwargs, response, start, end):
-        counter.append(1)
+    def make_function():
+        def fn(kwargs, response, start, end):
+            counter.append(1)
+
+        return fn
 
     if kind == "none":
         return [], []
     if kind == "one":
         return [NoOp()], []
-    return [NoOp() for _ in range(5)], [fn for _ in range(5)]
+    return [NoOp() for _ in range(5)], [make_function() for _ in range(5)]
 
 
 def scenario_callbacks(client: str, base: str, n: int) -> dict:
@@ -216,8 +249,9 @@ def scenario_callbacks(client: str, base: str, n: int) -> dict:
     for kind in ("none", "one", "ten"):
         counter: list = []
         loggers, functions = _handlers(lib, kind, counter)
-        lib.callbacks = loggers
-        lib.success_callback = functions
+        expected = n * (len(loggers) + len(functions))
+        lib.callbacks = list(loggers)
+        lib.success_callback = list(functions)
         fn = sync_caller(client, base)
         for _ in range(20):
             fn()
@@ -233,13 +267,12 @@ def scenario_callbacks(client: str, base: str, n: int) -> dict:
             lib.flush()
         else:  # the peer has no flush: give its background logging time, then count
             deadline = time.time() + 10
-            expected = n * (len(loggers) + len(functions))
             while len(counter) < expected and time.time() < deadline:
                 time.sleep(0.05)
         out[f"cpu_us_{kind}"] = (time.process_time() - cpu0) / n * 1e6
         out[f"wall_us_{kind}"] = (time.perf_counter() - wall0) / n * 1e6
         out[f"events_{kind}"] = len(counter)
-        out[f"expected_{kind}"] = n * (len(loggers) + len(functions))
+        out[f"expected_{kind}"] = expected
     lib.callbacks = []
     lib.success_callback = []
     return out

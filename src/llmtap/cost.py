@@ -39,12 +39,26 @@ def register_model(model_cost_map: dict[str, dict[str, Any]]) -> dict[str, dict[
         for name, info in model_cost_map.items():
             table[name] = {**table.get(name, {}), **info}
             _warned.discard(name)
+        _found.clear()
     return table
 
 
+_found: dict[tuple[str, str | None], tuple[str, dict[str, Any]] | None] = {}
+
+
 def _lookup(model: str | None, provider: str | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The table entry for a model name, trying provider-prefixed and undated forms; memoised."""
     if not model:
         return None
+    key = (model, provider)
+    try:
+        return _found[key]
+    except KeyError:
+        found = _found[key] = _search(model, provider)
+        return found
+
+
+def _search(model: str, provider: str | None) -> tuple[str, dict[str, Any]] | None:
     table = model_cost()
     candidates = [model]
     if provider:

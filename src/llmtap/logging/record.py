@@ -9,8 +9,8 @@ the call's state is refused, so a call can never log two outcomes.
 from __future__ import annotations
 
 import datetime
+import random
 import traceback
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from .delivery import delivery
@@ -21,12 +21,77 @@ if TYPE_CHECKING:
     from ..call import Call
 
 
+SLO = "standard_logging_object"
+
+
+class CallDetails(dict):
+    """The ``kwargs`` of a success or failure event. ``standard_logging_object`` is part of it
+    (``in``, ``get``, ``[]``, printing and copying all see it) but is only built the first time
+    something reads it, so handlers that never look at it do not pay for it."""
+
+    __slots__ = ("_build",)
+
+    def _materialize(self) -> None:
+        build = self._build
+        if build is not None:
+            self._build = None
+            dict.__setitem__(self, SLO, build())
+
+    def __missing__(self, key: str) -> Any:
+        if key == SLO and self._build is not None:
+            self._materialize()
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == SLO:
+            self._materialize()
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (key == SLO and self._build is not None)
+
+    def __iter__(self):
+        self._materialize()
+        return dict.__iter__(self)
+
+    def keys(self):
+        self._materialize()
+        return dict.keys(self)
+
+    def items(self):
+        self._materialize()
+        return dict.items(self)
+
+    def values(self):
+        self._materialize()
+        return dict.values(self)
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + (self._build is not None)
+
+    def __repr__(self) -> str:
+        self._materialize()
+        return dict.__repr__(self)
+
+    def copy(self) -> dict:
+        self._materialize()
+        return dict(dict.items(self))
+
+    def __reduce__(self):
+        return (dict, (self.copy(),))
+
+
 class Event:
     __slots__ = ("kind", "kwargs", "response_obj", "start_time", "end_time", "is_async", "record")
 
     def __init__(self, kind: str, record: CallRecord, response_obj: Any, end_time: Any) -> None:
         self.kind = kind
-        self.kwargs = dict(record.kwargs)
+        if kind == SUCCESS or kind == FAILURE:
+            self.kwargs = CallDetails(record.kwargs)
+            self.kwargs._build = None
+        else:
+            self.kwargs = dict(record.kwargs)
         self.response_obj = response_obj
         self.start_time = record.start_time
         self.end_time = end_time
@@ -62,7 +127,7 @@ class CallRecord:
         self.first_chunk_time: datetime.datetime | None = None
         self.response_headers: dict = {}
         self.attempts = 0
-        call_id = call_id or str(uuid.uuid4())
+        call_id = call_id or new_call_id()
         call_type = ("a" if call.is_async else "") + call.call_type
         if call.call_type == "completion" and call.is_async:
             call_type = "acompletion"
@@ -158,7 +223,7 @@ class CallRecord:
         self._emit(FAILURE, None, end)
 
     def finish(self, event: Event) -> None:
-        """On the worker: cost, traceback text and the standard logging object."""
+        """On the worker: cost and traceback text; the standard logging object on first read."""
         from .standard import build_standard_logging_object
 
         kwargs = event.kwargs
@@ -175,7 +240,15 @@ class CallRecord:
                 traceback.format_exception(type(exc), exc, exc.__traceback__)
             )
             kwargs["response_cost"] = None
-        kwargs["standard_logging_object"] = build_standard_logging_object(self, event)
+        kwargs._build = lambda: build_standard_logging_object(self, event)
+
+
+def new_call_id() -> str:
+    """A random version-4 UUID string, without uuid4()'s urandom system call on every call."""
+    bits = random.getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)
+    bits = bits & ~(0xC000 << 48) | (0x8000 << 48)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _cost(record: CallRecord, response: Any, kwargs: dict) -> float | None:

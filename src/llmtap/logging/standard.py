@@ -116,9 +116,9 @@ def build_standard_logging_object(record: CallRecord, event: Event) -> StandardL
         "completionStartTime": first,
         "response_time": max(0.0, end - start),
         "metadata": _jsonable(metadata),
-        "messages": _jsonable(kwargs.get("messages")),
-        "response": _jsonable(response) if response is not None else None,
-        "model_parameters": _jsonable(call.params),
+        "messages": _plain(kwargs.get("messages")),
+        "response": response.model_dump() if response is not None else None,
+        "model_parameters": _plain(call.params),
         "error_str": str(exc) if exc is not None else None,
         "error_information": error_information,
         "hidden_params": {
@@ -147,6 +147,30 @@ def _usage(response: Any) -> tuple[int, int, int]:
     completion = int(getattr(usage, "completion_tokens", 0) or 0)
     total = int(getattr(usage, "total_tokens", 0) or prompt + completion)
     return prompt, completion, total
+
+
+_JSON_TYPES = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """Messages and parameters are JSON already in nearly every call: check, copy only if not."""
+    if isinstance(value, _JSON_TYPES):
+        return value
+    if isinstance(value, list):
+        return value if all(isinstance(v, dict) and _is_plain(v) or isinstance(v, _JSON_TYPES) for v in value) else _jsonable(value)
+    if isinstance(value, dict):
+        return value if _is_plain(value) else _jsonable(value)
+    return _jsonable(value)
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, _JSON_TYPES):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_plain(v) for v in value)
+    return False
 
 
 def _jsonable(value: Any) -> Any:
