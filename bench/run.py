@@ -23,6 +23,10 @@ ROOT = HERE.parent
 PYTHON = str(HERE / ".peers" / "bin" / "python")
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 TICKS = os.sysconf("SC_CLK_TCK")
+# LiteLLM fetches its price map from GitHub at import unless told not to; this machine has no
+# internet, so without this its import would measure DNS failures and retry sleeps.
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+os.environ.setdefault("LITELLM_LOG", "ERROR")
 
 
 def cpu_seconds(pid: int) -> float:

@@ -450,3 +450,47 @@ def test_a_hung_hook_cannot_hang_the_process() -> None:
     assert done.stdout.splitlines() == ["script done"]
     assert time.monotonic() - started < 15
     assert "still pending" in done.stderr
+
+
+def test_a_full_queue_pushes_back_instead_of_dropping() -> None:
+    from llmtap.logging.delivery import Delivery
+    from llmtap.logging.hooks import SUCCESS
+    from llmtap.logging.sinks import FunctionSink
+
+    delivered: list[int] = []
+    gate = threading.Event()
+
+    def slow(kwargs, response, start, end):
+        gate.wait(5)
+        delivered.append(kwargs["n"])
+
+    class FakeEvent:
+        kind = SUCCESS
+        is_async = False
+        response_obj = None
+        start_time = end_time = None
+
+        def __init__(self, n: int) -> None:
+            self.kwargs = {"n": n}
+
+        def prepare(self) -> None:
+            pass
+
+    queue = Delivery(capacity=3)
+    sinks = (FunctionSink(slow, "slow", frozenset({SUCCESS})),)
+    producer_done = threading.Event()
+
+    def produce() -> None:
+        for n in range(20):
+            queue.submit(FakeEvent(n), sinks)
+        producer_done.set()
+
+    threading.Thread(target=produce, daemon=True).start()
+    time.sleep(0.3)
+    assert not producer_done.is_set()  # the producer is held back, not dropping events
+    assert queue.stats()["pending"] >= 3
+    gate.set()
+    assert producer_done.wait(5)
+    assert queue.flush(5)
+    assert delivered == list(range(20))
+    assert queue.stats()["delivered"] == 20

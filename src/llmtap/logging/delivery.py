@@ -276,9 +276,12 @@ class _Lane:
         self._cond = threading.Condition(threading.Lock())
 
     def put(self, event: Any, sink: Sink) -> None:
+        """Queue an event for this sink; when the lane is full, wait (push back, never drop)."""
         with self._cond:
+            while len(self._items) >= self.delivery._capacity:
+                self._cond.wait(0.05)
             self._items.append((event, sink))
-            self._cond.notify()
+            self._cond.notify_all()
 
     def serve(self) -> None:
         while True:
@@ -286,6 +289,7 @@ class _Lane:
                 while not self._items:
                     self._cond.wait()
                 event, sink = self._items.popleft()
+                self._cond.notify_all()
             ok = self.delivery._run(sink, event)
             if ok is not None:
                 self.delivery._finish_async(ok)
