@@ -280,3 +280,22 @@ def test_disk_cache_concurrent_writers(emulator, tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
     assert 3 <= len(emulator.requests) <= 6
+
+
+def test_embeddings_are_cached_per_input_item(openai_env, local_cache) -> None:
+    handler = Events()
+    llmtap.callbacks = [handler]
+    a = llmtap.embedding(model="text-embedding-3-small", input=["x", "y"])
+    b = llmtap.embedding(model="text-embedding-3-small", input=["y", "z", "x"])
+    assert openai_env.last_request.json["input"] == ["z"]  # only the new item is sent
+    assert [d.index for d in b.data] == [0, 1, 2]
+    assert b.data[0].embedding == a.data[1].embedding and b.data[2].embedding == a.data[0].embedding
+    z = llmtap.embedding(model="text-embedding-3-small", input="z", caching=False)
+    assert b.data[1].embedding == z.data[0].embedding
+    c = llmtap.embedding(model="text-embedding-3-small", input="x")
+    assert c.data[0].embedding == a.data[0].embedding
+    assert len(openai_env.requests) == 3
+    assert llmtap.flush(5)
+    assert [e[:2] for e in handler.events if e[0] == "success"] == [
+        ("success", False), ("success", False), ("success", False), ("success", True)
+    ]

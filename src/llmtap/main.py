@@ -75,45 +75,88 @@ def _flow(call: Call) -> Flow:
         if call.mock_response is not None:
             return (yield from _mock_flow(call))
         plan = call.cache_plan
+        if plan is not None and call.call_type == "embedding":
+            return (yield from _embedding_cache_flow(call, plan))
         if plan is not None and plan.read:
             from .caching import decode_entry
 
             cached = decode_entry(call, (yield CacheGet(plan)))
             if cached is not None:
                 return _cached_answer(call, cached)
-        provider = call.provider
-        body = provider.build_body(call)
-        request = provider.build_request(call, body)
-        attempt = 0
-        while True:
-            if record is not None:
-                record.pre_call(body, request.url, request.headers)
-            try:
-                response = yield request
-                error = provider.error_from_response(call, response) if response.status >= 400 else None
-            except TransportError as exc:
-                error = transport_error(exc, call)
-            if error is None:
-                break
-            if attempt < call.num_retries and is_retryable(error):
-                attempt += 1
-                yield Sleep(retry_delay(attempt, error.retry_after))
-                continue
-            error.num_retries = attempt
-            raise error
-        result = _answer(call, response)
-        if plan is not None and plan.write and not call.stream:
-            from .caching import encode_entry
-
-            yield CacheSet(plan, encode_entry(call, result))
-        return result
+        return (yield from _provider_flow(call, plan))
     except BaseException as exc:
         if record is not None and isinstance(exc, Exception):
             record.failure(exc)
         raise
 
 
-def _answer(call: Call, response: HttpResponse, provider: Any = None) -> Any:
+def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
+    """Send the call to its provider (with retries), read the answer, cache it."""
+    record = call.record
+    provider = call.provider
+    body = provider.build_body(call)
+    request = provider.build_request(call, body)
+    attempt = 0
+    while True:
+        if record is not None:
+            record.pre_call(body, request.url, request.headers)
+        try:
+            response = yield request
+            error = provider.error_from_response(call, response) if response.status >= 400 else None
+        except TransportError as exc:
+            error = transport_error(exc, call)
+        if error is None:
+            break
+        if attempt < call.num_retries and is_retryable(error):
+            attempt += 1
+            yield Sleep(retry_delay(attempt, error.retry_after))
+            continue
+        error.num_retries = attempt
+        raise error
+    result = _answer(call, response, log_success=log_success)
+    if plan is not None and plan.write and not call.stream:
+        from .caching import encode_entry
+
+        yield CacheSet(plan, encode_entry(call, result))
+    return result
+
+
+def _embedding_cache_flow(call: Call, plan: Any) -> Flow:
+    """Per-item embedding cache: look each input up, send only the misses, stitch the answer."""
+    from .caching import CachePlan
+    from .caching import embeddings as E
+    from .types import EmbeddingResponse
+
+    items, single = E.split_items(call.input)
+    namespace = (call.library_params.get("cache") or {}).get("namespace") or llmtap.cache.namespace
+    keys = [E.item_key(call, item, namespace) for item in items]
+    vectors: list = [None] * len(items)
+    if plan.read:
+        for i, key in enumerate(keys):
+            vectors[i] = E.decode_item((yield CacheGet(CachePlan(plan.backend, key, True, False, plan.ttl))))
+    missing = [i for i, vector in enumerate(vectors) if vector is None]
+    if not missing:
+        result = EmbeddingResponse.from_openai(E.assemble(call, vectors, None))
+        result._hidden_params.update(cache_hit=True, custom_llm_provider=call.provider_name)
+        if call.record is not None:
+            call.record.success(result, cache_hit=True)
+        return result
+    call.input = items[missing[0]] if single else [items[i] for i in missing]
+    fresh = yield from _provider_flow(call, None, log_success=False)
+    for position, i in enumerate(missing):
+        vectors[i] = fresh.data[position].embedding
+        if plan.write:
+            yield CacheSet(CachePlan(plan.backend, keys[i], False, True, plan.ttl), E.encode_item(vectors[i]))
+    result = fresh
+    if len(missing) < len(items):
+        result = EmbeddingResponse.from_openai(E.assemble(call, vectors, fresh))
+        result._hidden_params.update(fresh._hidden_params, cached_items=len(items) - len(missing))
+    if call.record is not None:
+        call.record.success(result)
+    return result
+
+
+def _answer(call: Call, response: HttpResponse, provider: Any = None, log_success: bool = True) -> Any:
     record = call.record
     provider = provider or call.provider
     if call.stream:
@@ -127,7 +170,7 @@ def _answer(call: Call, response: HttpResponse, provider: Any = None) -> Any:
     hidden["custom_llm_provider"] = call.provider_name
     hidden["api_base"] = call.api_base
     hidden["additional_headers"] = response.headers
-    if record is not None:
+    if record is not None and log_success:
         record.success(result)
     return result
 

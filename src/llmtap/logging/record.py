@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .delivery import delivery
 from .hooks import FAILURE, POST, PRE, STREAM, SUCCESS, TRANSITIONS
-from .sinks import Sink
+from .sinks import Sink, wanted_events
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -112,7 +112,7 @@ class CallRecord:
         "start_time",
         "is_async",
         "call",
-        "wants_stream_events",
+        "wanted",
         "first_chunk_time",
         "response_headers",
         "attempts",
@@ -158,7 +158,7 @@ class CallRecord:
         }
         if call.cache_plan is not None:
             self.kwargs["cache_key"] = call.cache_plan.key
-        self.wants_stream_events = any(sink.plan(STREAM, call.is_async) for sink in sinks)
+        self.wanted = wanted_events(sinks, call.is_async)
 
     @property
     def call_id(self) -> str:
@@ -171,7 +171,8 @@ class CallRecord:
         self.state = next_state
         if kind != STREAM:
             self.kwargs["log_event_type"] = kind
-        delivery.submit(Event(kind, self, response_obj, end_time), self.sinks)
+        if kind in self.wanted:  # events no sink has a hook for are never built
+            delivery.submit(Event(kind, self, response_obj, end_time), self.sinks)
         return True
 
     # -- the call's milestones -----------------------------------------------------------------
@@ -198,7 +199,7 @@ class CallRecord:
     def stream_chunk(self, chunk: Any) -> None:
         if self.first_chunk_time is None:
             self.first_chunk_time = datetime.datetime.now()
-        if self.wants_stream_events:
+        if STREAM in self.wanted:
             self._emit(STREAM, chunk, datetime.datetime.now())
 
     def success(self, response: Any, *, cache_hit: bool = False, stream_abandoned: bool = False) -> None:

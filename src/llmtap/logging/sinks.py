@@ -154,7 +154,7 @@ def collect(settings: Any, per_call: Iterable[Any] | None) -> tuple[Sink, ...]:
     )
     if not per_call:
         key, sinks = _last
-        if len(key) == 4 and all(map(_same, key, snapshot)):
+        if key == snapshot:
             return sinks
         sinks = _collect(settings, None)
         _last = (snapshot, sinks)
@@ -162,8 +162,22 @@ def collect(settings: Any, per_call: Iterable[Any] | None) -> tuple[Sink, ...]:
     return _collect(settings, per_call)
 
 
-def _same(a: tuple, b: tuple) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+_wanted: dict[tuple[int, bool], tuple[tuple[Sink, ...], frozenset[str]]] = {}
+
+
+def wanted_events(sinks: tuple[Sink, ...], is_async: bool) -> frozenset[str]:
+    """The events at least one of these sinks has a hook for: the others are never built."""
+    key = (id(sinks), is_async)
+    cached = _wanted.get(key)
+    if cached is not None and cached[0] is sinks:
+        return cached[1]
+    from .hooks import LOGGER_HOOKS
+
+    wanted = frozenset(kind for kind in LOGGER_HOOKS if any(sink.plan(kind, is_async) for sink in sinks))
+    if len(_wanted) > 256:
+        _wanted.clear()
+    _wanted[key] = (sinks, wanted)
+    return wanted
 
 
 def _collect(settings: Any, per_call: Iterable[Any] | None) -> tuple[Sink, ...]:
