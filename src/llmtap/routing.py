@@ -86,7 +86,7 @@ def resolve_key(provider: Provider, explicit: str | None, model: str, has_custom
 
     An OpenAI-compatible server at a base URL the user chose may need no key at all."""
     key = explicit or first_env(provider.key_env)
-    if key or has_custom_base and provider.name == "openai":
+    if key or not provider.needs_key or (has_custom_base and provider.name == "openai"):
         return key
     names = " or ".join(provider.key_env) or "api_key="
     raise AuthenticationError(

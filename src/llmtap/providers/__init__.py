@@ -17,6 +17,11 @@ REGISTRY: dict[str, str] = {
     "azure": "llmtap.providers.azure:Azure",
     "anthropic": "llmtap.providers.anthropic:Anthropic",
     "anthropic_text": "llmtap.providers.anthropic_text:AnthropicText",
+    # OpenAI-compatible services, one row each in providers/compatible.py
+    **{name: "llmtap.providers.compatible:Compatible" for name in (
+        "groq", "together_ai", "deepseek", "mistral", "openrouter", "fireworks_ai", "perplexity",
+        "xai", "hosted_vllm", "lm_studio",
+    )},
 }
 
 _loaded: dict[str, Provider] = {}
@@ -26,6 +31,6 @@ def get_provider(name: str) -> Provider:
     provider = _loaded.get(name)
     if provider is None:
         module_name, _, class_name = REGISTRY[name].partition(":")
-        provider = getattr(importlib.import_module(module_name), class_name)()
+        provider = getattr(importlib.import_module(module_name), class_name)(name)
         _loaded[name] = provider
     return provider

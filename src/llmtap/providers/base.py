@@ -35,9 +35,13 @@ class Provider:
     version_env: ClassVar[tuple[str, ...]] = ()
     default_base: ClassVar[str | None] = None
     default_version: ClassVar[str | None] = None
+    needs_key: ClassVar[bool] = True
     # Per call type, the OpenAI-surface parameters this provider accepts (others are refused,
     # or dropped with drop_params=True); None accepts them all.
     supported_params: ClassVar[dict[str, frozenset[str]]] = {}
+
+    def __init__(self, registered_as: str | None = None) -> None:
+        """Providers are built once, by the registry, under the name they are registered as."""
 
     def build_body(self, call: Call) -> dict:
         raise NotImplementedError
