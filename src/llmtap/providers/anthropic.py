@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import APIConnectionError, APIResponseValidationError, error_for_status
-from ..sse import SSEDecoder
+from ..exceptions import error_for_status
 from ..transport import HttpRequest
 from ..types import ModelResponse, ModelResponseStream
-from .base import Provider, StreamParser, decode_json, encode_json
+from .base import Provider, SSEJSONParser, StreamParser, decode_json, encode_json
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -294,36 +293,17 @@ def _stream_error(provider: Provider, call: Call, data: dict) -> Exception:
     )
 
 
-class AnthropicStreamParser(StreamParser):
-    __slots__ = ("_provider", "_call", "_sse", "_complete", "_base", "_usage", "_tool_index", "_blocks")
+class AnthropicStreamParser(SSEJSONParser):
+    """message_start, content_block_*, message_delta and message_stop events as OpenAI chunks."""
+
+    end_marker = "message_stop"
 
     def __init__(self, provider: Provider, call: Call) -> None:
-        self._provider = provider
-        self._call = call
-        self._sse = SSEDecoder()
-        self._complete = False
+        super().__init__(provider, call)
         self._base: dict[str, Any] = {"id": None, "object": "chat.completion.chunk", "created": None, "model": call.provider_model}
         self._usage: dict[str, Any] = {}
         self._tool_index = -1
         self._blocks: dict[int, int] = {}  # content block index → tool call index
-
-    def feed(self, data: bytes) -> list[Any]:
-        out = []
-        for event in self._sse.feed(data):
-            chunk = self._event(event.data)
-            if chunk is not None:
-                out.append(chunk)
-        return out
-
-    def close(self) -> list[Any]:
-        out = [chunk for event in self._sse.close() if (chunk := self._event(event.data)) is not None]
-        if not self._complete:
-            raise APIConnectionError(
-                "anthropic stream ended before the answer was complete (no message_stop)",
-                llm_provider=self._provider.name,
-                model=self._call.model,
-            )
-        return out
 
     def _chunk(self, delta: dict, finish_reason: str | None = None, usage: dict | None = None) -> Any:
         data = {**self._base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
@@ -331,17 +311,7 @@ class AnthropicStreamParser(StreamParser):
             data["usage"] = usage
         return ModelResponseStream.from_openai(data)
 
-    def _event(self, raw: str) -> Any:
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise APIResponseValidationError(
-                f"anthropic sent a stream event that is not JSON: {raw[:200]!r}",
-                llm_provider=self._provider.name,
-                model=self._call.model,
-            ) from None
+    def on_object(self, data: dict) -> Any:
         kind = data.get("type")
         if kind == "content_block_delta":
             delta = data.get("delta", {})
@@ -382,8 +352,8 @@ class AnthropicStreamParser(StreamParser):
             reason = data.get("delta", {}).get("stop_reason")
             return self._chunk({}, FINISH_REASONS.get(reason, reason or "stop"), convert_usage(self._usage))
         if kind == "message_stop":
-            self._complete = True
+            self.complete = True
             return None
         if kind == "error":
-            raise _stream_error(self._provider, self._call, data)
+            raise _stream_error(self.provider, self.call, data)
         return None  # ping, content_block_stop, and future event types

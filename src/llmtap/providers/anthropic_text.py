@@ -8,16 +8,14 @@ The API reports no token usage, so usage is estimated and marked as such.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import APIConnectionError, APIResponseValidationError
-from ..sse import SSEDecoder
+from ..exceptions import APIResponseValidationError
 from ..tokens import token_counter
 from ..transport import HttpRequest
 from ..types import ModelResponse, ModelResponseStream
 from .anthropic import FINISH_REASONS, Anthropic, _stream_error
-from .base import StreamParser, decode_json, encode_json
+from .base import SSEJSONParser, StreamParser, decode_json, encode_json
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -136,44 +134,20 @@ def _estimate(call: Call, completion: str) -> dict:
     return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
 
 
-class AnthropicTextStreamParser(StreamParser):
-    __slots__ = ("_provider", "_call", "_sse", "_complete", "_first", "_parts")
+class AnthropicTextStreamParser(SSEJSONParser):
+    """``completion`` events as OpenAI chunks; the one with a stop_reason ends the answer."""
+
+    end_marker = "stop_reason"
 
     def __init__(self, provider: AnthropicText, call: Call) -> None:
-        self._provider = provider
-        self._call = call
-        self._sse = SSEDecoder()
-        self._complete = False
+        super().__init__(provider, call)
         self._first = True
         self._parts: list[str] = []
 
-    def feed(self, data: bytes) -> list[Any]:
-        return [chunk for event in self._sse.feed(data) if (chunk := self._event(event.data)) is not None]
-
-    def close(self) -> list[Any]:
-        out = [chunk for event in self._sse.close() if (chunk := self._event(event.data)) is not None]
-        if not self._complete:
-            raise APIConnectionError(
-                "anthropic stream ended before the completion was finished (no stop_reason)",
-                llm_provider=self._provider.name,
-                model=self._call.model,
-            )
-        return out
-
-    def _event(self, raw: str) -> Any:
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise APIResponseValidationError(
-                f"anthropic sent a stream event that is not JSON: {raw[:200]!r}",
-                llm_provider=self._provider.name,
-                model=self._call.model,
-            ) from None
+    def on_object(self, data: dict) -> Any:
         kind = data.get("type")
         if kind == "error":
-            raise _stream_error(self._provider, self._call, data)
+            raise _stream_error(self.provider, self.call, data)
         if kind != "completion":
             return None
         text = data.get("completion", "")
@@ -187,10 +161,10 @@ class AnthropicTextStreamParser(StreamParser):
             "id": data.get("id") or data.get("log_id"),
             "object": "chat.completion.chunk",
             "created": None,
-            "model": data.get("model", self._call.provider_model),
+            "model": data.get("model", self.call.provider_model),
             "choices": [{"index": 0, "delta": delta, "finish_reason": FINISH_REASONS.get(reason, reason) if reason else None}],
         }
         if reason:
-            self._complete = True
-            chunk["usage"] = _estimate(self._call, "".join(self._parts))
+            self.complete = True
+            chunk["usage"] = _estimate(self.call, "".join(self._parts))
         return ModelResponseStream.from_openai(chunk)

@@ -11,7 +11,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..exceptions import APIError, APIResponseValidationError, decode_error_body, error_for_status
+from ..exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    decode_error_body,
+    error_for_status,
+)
+from ..sse import SSEDecoder
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -26,6 +33,61 @@ class StreamParser:
 
     def close(self) -> list[Any]:
         raise NotImplementedError
+
+
+class SSEJSONParser(StreamParser):
+    """Server-sent events whose data is JSON: each decoded object becomes a chunk (or nothing).
+
+    Subclasses say what an object means (``on_object``) and set ``complete`` when the provider
+    has said the answer is over; a body that ends before that raises, never passing a cut
+    stream off as a short answer. ``data: [DONE]`` also marks the end."""
+
+    end_marker = "its end marker"
+
+    def __init__(self, provider: Provider, call: Call) -> None:
+        self.provider = provider
+        self.call = call
+        self.complete = False
+        self._sse = SSEDecoder()
+
+    def on_object(self, obj: dict) -> Any:
+        raise NotImplementedError
+
+    def feed(self, data: bytes) -> list[Any]:
+        chunks = []
+        for event in self._sse.feed(data):
+            chunk = self._decode(event.data)
+            if chunk is not None:
+                chunks.append(chunk)
+        return chunks
+
+    def close(self) -> list[Any]:
+        chunks = [chunk for event in self._sse.close() if (chunk := self._decode(event.data)) is not None]
+        if not self.complete:
+            raise APIConnectionError(
+                f"{self.provider.name} stream ended before the answer was complete (no {self.end_marker})",
+                llm_provider=self.provider.name,
+                model=self.call.model,
+            )
+        return chunks
+
+    def _decode(self, data: str) -> Any:
+        if not data:
+            return None
+        if data == "[DONE]":
+            self.complete = True
+            return None
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            obj = None
+        if not isinstance(obj, dict):
+            raise APIResponseValidationError(
+                f"{self.provider.name} sent a stream event that is not a JSON object (not JSON): {data[:200]!r}",
+                llm_provider=self.provider.name,
+                model=self.call.model,
+            )
+        return self.on_object(obj)
 
 
 class Provider:

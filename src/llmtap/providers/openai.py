@@ -6,14 +6,12 @@ shape our types mirror, so parsing is decoding. Azure reuses all of this with ot
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import APIConnectionError, APIResponseValidationError, error_for_status
-from ..sse import SSEDecoder
+from ..exceptions import APIResponseValidationError, error_for_status
 from ..transport import HttpRequest
 from ..types import EmbeddingResponse, ModelResponse, ModelResponseStream, TextCompletionResponse
-from .base import Provider, StreamParser, decode_json, encode_json
+from .base import Provider, SSEJSONParser, StreamParser, decode_json, encode_json
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -95,65 +93,24 @@ class OpenAI(Provider):
         )
 
 
-class OpenAIStreamParser(StreamParser):
-    """SSE ``data:`` lines of chat or text chunks, ended by ``[DONE]`` or a finish_reason."""
+class OpenAIStreamParser(SSEJSONParser):
+    """``data:`` lines of chat or text chunks, ended by ``[DONE]`` or a finish_reason."""
 
-    __slots__ = ("_provider", "_call", "_sse", "_complete", "_build")
+    end_marker = "finish_reason and no [DONE]"
 
     def __init__(self, provider: OpenAI, call: Call) -> None:
-        self._provider = provider
-        self._call = call
-        self._sse = SSEDecoder()
-        self._complete = False
+        super().__init__(provider, call)
         chunk_type = TextCompletionResponse if call.call_type == "text_completion" else ModelResponseStream
         self._build = chunk_type.from_openai
 
-    def feed(self, data: bytes) -> list[Any]:
-        chunks = []
-        for event in self._sse.feed(data):
-            chunk = self._decode(event.data)
-            if chunk is not None:
-                chunks.append(chunk)
-        return chunks
-
-    def close(self) -> list[Any]:
-        chunks = [chunk for event in self._sse.close() if (chunk := self._decode(event.data))]
-        if not self._complete:
-            raise APIConnectionError(
-                f"{self._provider.name} stream ended before the answer was complete "
-                "(no finish_reason and no [DONE])",
-                llm_provider=self._provider.name,
-                model=self._call.model,
-            )
-        return chunks
-
-    def _decode(self, data: str) -> Any:
-        if not data:
-            return None
-        if data == "[DONE]":
-            self._complete = True
-            return None
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            raise APIResponseValidationError(
-                f"{self._provider.name} sent a stream event that is not JSON: {data[:200]!r}",
-                llm_provider=self._provider.name,
-                model=self._call.model,
-            ) from None
-        if not isinstance(obj, dict):
-            raise APIResponseValidationError(
-                f"{self._provider.name} sent a stream event that is not a JSON object: {data[:200]!r}",
-                llm_provider=self._provider.name,
-                model=self._call.model,
-            )
+    def on_object(self, obj: dict) -> Any:
         if "error" in obj and not obj.get("choices"):
-            raise self._provider._stream_error(self._call, obj)
+            raise self.provider._stream_error(self.call, obj)
         choices = obj.get("choices")
         if choices:
             for choice in choices:
                 if choice.get("finish_reason"):
-                    self._complete = True
+                    self.complete = True
         elif not obj.get("usage"):
             return None  # e.g. Azure's prompt_filter_results preamble
         return self._build(obj)
