@@ -17,6 +17,8 @@ REGISTRY: dict[str, str] = {
     "azure": "llmtap.providers.azure:Azure",
     "anthropic": "llmtap.providers.anthropic:Anthropic",
     "anthropic_text": "llmtap.providers.anthropic_text:AnthropicText",
+    "ollama": "llmtap.providers.ollama:Ollama",
+    "ollama_chat": "llmtap.providers.ollama:Ollama",
     # OpenAI-compatible services, one row each in providers/compatible.py
     **{name: "llmtap.providers.compatible:Compatible" for name in (
         "groq", "together_ai", "deepseek", "mistral", "openrouter", "fireworks_ai", "perplexity",

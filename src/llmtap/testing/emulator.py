@@ -14,7 +14,7 @@ import time
 from collections import deque
 from typing import Any
 
-from . import anthropic_routes, openai_routes
+from . import anthropic_routes, ollama_routes, openai_routes
 from .http import HttpServer, Request, Response, StreamResponse
 from .script import Fault, Reply
 
@@ -104,6 +104,14 @@ class Emulator:
     def anthropic_base(self) -> str:
         return self.url
 
+    @property
+    def ollama_base(self) -> str:
+        return self.url
+
+    @property
+    def gemini_base(self) -> str:
+        return self.url
+
     # -- scripting and inspection ------------------------------------------------------------------
 
     def push(self, *items: Reply | Fault) -> None:
@@ -155,6 +163,10 @@ class Emulator:
             return self._check_bearer(request) or openai_routes.models()
         if request.method != "POST":
             return openai_routes.error_response(404, f"Unknown route {request.method} {request.path}")
+        if request.path in ollama_routes.ROUTES:
+            if not isinstance(request.json, dict):
+                return Response.json({"error": "invalid JSON body"}, 400)
+            return ollama_routes.ROUTES[request.path](request, self._next_item(request))
         if request.path in anthropic_routes.ROUTES:
             denied = anthropic_routes.check_auth(request, self.api_key)
             if denied is not None:
