@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "azure": "llmtap.providers.azure:Azure",
     "anthropic": "llmtap.providers.anthropic:Anthropic",
     "anthropic_text": "llmtap.providers.anthropic_text:AnthropicText",
+    "gemini": "llmtap.providers.gemini:Gemini",
     "ollama": "llmtap.providers.ollama:Ollama",
     "ollama_chat": "llmtap.providers.ollama:Ollama",
     # OpenAI-compatible services, one row each in providers/compatible.py

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from typing import Any
 
-from . import anthropic_routes, ollama_routes, openai_routes
+from . import anthropic_routes, gemini_routes, ollama_routes, openai_routes
 from .http import HttpServer, Request, Response, StreamResponse
 from .script import Fault, Reply
 
@@ -163,6 +163,11 @@ class Emulator:
             return self._check_bearer(request) or openai_routes.models()
         if request.method != "POST":
             return openai_routes.error_response(404, f"Unknown route {request.method} {request.path}")
+        gemini = gemini_routes.ROUTE.match(request.path)
+        if gemini:
+            return gemini_routes.handle(
+                request, self._next_item(request), gemini.group(1), gemini.group(2) == "streamGenerateContent", self.api_key
+            )
         if request.path in ollama_routes.ROUTES:
             if not isinstance(request.json, dict):
                 return Response.json({"error": "invalid JSON body"}, 400)

@@ -1,0 +1,68 @@
+"""Google AI Studio's Gemini routes: generateContent and streamGenerateContent (?alt=sse)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .http import Request, Response, StreamResponse
+from .openai_routes import DEFAULT_PREFIX, split_content
+from .script import Fault, Reply
+
+ROUTE = re.compile(r"^/v1beta/models/([^/:]+):(generateContent|streamGenerateContent)$")
+STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+          429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+def error_response(status: int, message: str, headers: dict | None = None, delay: float = 0.0) -> Response:
+    return Response.json({"error": {"code": status, "message": message, "status": STATUS.get(status, "UNKNOWN")}}, status, headers, delay)
+
+
+def handle(request: Request, item: Reply | Fault | None, model: str, stream: bool, api_key: str | None) -> Response | StreamResponse:
+    key = request.headers.get("x-goog-api-key") or request.query.get("key")
+    if not key or (api_key is not None and key != api_key):
+        return error_response(400 if not key else 403, "API key not valid. Please pass a valid API key.")
+    body = request.json
+    contents = body.get("contents") if isinstance(body, dict) else None
+    if not isinstance(contents, list) or not contents:
+        return error_response(400, "* GenerateContentRequest.contents: contents is not specified")
+    fault = item if isinstance(item, Fault) else None
+    if fault is not None and fault.code == "content_policy_violation":
+        return Response.json({"promptFeedback": {"blockReason": "SAFETY"}, "modelVersion": model})
+    if fault is not None and not fault.breaks_stream:
+        if fault.body is not None:
+            return Response(fault.status, fault.body, {"content-type": fault.content_type or "text/plain"}, fault.delay)
+        headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
+        return error_response(fault.status, fault.message or f"error {fault.status}", headers, fault.delay)
+    reply = item if isinstance(item, Reply) else Reply()
+    last = next(
+        (p.get("text", "") for c in reversed(contents) if c.get("role") == "user" for p in c.get("parts", []) if "text" in p), ""
+    )
+    content = reply.content if reply.content is not None else DEFAULT_PREFIX + last[:200]
+    prompt = reply.prompt_tokens or max(1, len(last.split()) + 4)
+    output = reply.completion_tokens or max(1, len(content.split()))
+    usage = {"promptTokenCount": prompt, "candidatesTokenCount": output, "totalTokenCount": prompt + output}
+    calls = [{"functionCall": {"name": c["name"], "args": json.loads(c.get("arguments") or "{}")}} for c in reply.tool_calls or ()]
+    finish = "MAX_TOKENS" if reply.finish_reason == "length" else "STOP"
+    if not stream:
+        parts: list[dict[str, Any]] = calls or [{"text": content}]
+        return Response.json(
+            {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
+             "usageMetadata": usage, "modelVersion": model, "responseId": "resp-emulator"},
+            delay=reply.delay,
+        )
+    events = []
+    pieces = split_content(content, reply.chunks) if not calls else []
+    for i, piece in enumerate(pieces):
+        events.append({"candidates": [{"content": {"role": "model", "parts": [{"text": piece}]}, "index": 0}], "modelVersion": model})
+    events.append({"candidates": [{"content": {"role": "model", "parts": calls or [{"text": ""}]}, "finishReason": finish, "index": 0}],
+                   "usageMetadata": usage, "modelVersion": model})
+    ending = "done"
+    if fault is not None and fault.cut_after is not None:
+        events = events[: fault.cut_after]
+        ending = fault.cut_mode
+    data = [b"data: " + json.dumps(e).encode() + b"\r\n\r\n" for e in events]
+    if fault is not None and fault.malformed:
+        data.insert(1, b"data: {not json\r\n\r\n")
+    return StreamResponse(data, headers={"content-type": "text/event-stream"}, delay=reply.delay, piece_delay=reply.chunk_delay, ending=ending)
