@@ -54,7 +54,7 @@ def handle(request: Request, item: Reply | Fault | None, model: str, stream: boo
         )
     events = []
     pieces = split_content(content, reply.chunks) if not calls else []
-    for i, piece in enumerate(pieces):
+    for piece in pieces:
         events.append({"candidates": [{"content": {"role": "model", "parts": [{"text": piece}]}, "index": 0}], "modelVersion": model})
     events.append({"candidates": [{"content": {"role": "model", "parts": calls or [{"text": ""}]}, "finishReason": finish, "index": 0}],
                    "usageMetadata": usage, "modelVersion": model})
