@@ -181,3 +181,27 @@ def test_legacy_cost_is_priced(anthropic_env) -> None:
     assert llmtap.flush(5)
     expected = r.usage.prompt_tokens * 0.8e-6 + r.usage.completion_tokens * 2.4e-6
     assert costs == [pytest.approx(expected)]
+
+
+def test_images_and_cache_usage_are_mapped() -> None:
+    from llmtap.providers.anthropic import convert_messages, convert_usage
+
+    _, messages = convert_messages(
+        [{"role": "user", "content": [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+            {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}},
+        ]}]
+    )
+    assert messages[0]["content"] == [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
+        {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}},
+    ]
+    usage = convert_usage({"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 300, "cache_creation_input_tokens": 50})
+    assert usage["prompt_tokens"] == 450 and usage["prompt_tokens_details"] == {"cached_tokens": 300}
+    r = llmtap.ModelResponse(model="claude-3-5-haiku-latest", usage=usage)
+    info = llmtap.get_model_info("claude-3-5-haiku-latest")
+    expected = (100 * info["input_cost_per_token"] + 300 * info["cache_read_input_token_cost"]
+                + 50 * info["cache_creation_input_token_cost"] + 20 * info["output_cost_per_token"])
+    assert llmtap.completion_cost(completion_response=r) == pytest.approx(expected)
