@@ -9,6 +9,7 @@ the call's state is refused, so a call can never log two outcomes.
 from __future__ import annotations
 
 import datetime
+import functools
 import random
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -29,13 +30,13 @@ class CallDetails(dict):
     (``in``, ``get``, ``[]``, printing and copying all see it) but is only built the first time
     something reads it, so handlers that never look at it do not pay for it."""
 
-    __slots__ = ("_build",)
+    __slots__ = ("_build",)  # build(kwargs) -> the standard logging object, until it is built
 
     def _materialize(self) -> None:
         build = self._build
         if build is not None:
             self._build = None
-            dict.__setitem__(self, SLO, build())
+            dict.__setitem__(self, SLO, build(self))
 
     def __missing__(self, key: str) -> Any:
         if key == SLO and self._build is not None:
@@ -241,7 +242,8 @@ class CallRecord:
                 traceback.format_exception(type(exc), exc, exc.__traceback__)
             )
             kwargs["response_cost"] = None
-        kwargs._build = lambda: build_standard_logging_object(self, event)
+        # A partial, not a closure over the event: no reference cycle back to these kwargs.
+        kwargs._build = functools.partial(build_standard_logging_object, self, event.response_obj, event.end_time)
 
 
 def new_call_id() -> str:

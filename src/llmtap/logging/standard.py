@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
-    from .record import CallRecord, Event
+    from .record import CallRecord
 
 
 class StandardLoggingErrorInformation(TypedDict):
@@ -70,15 +70,16 @@ class StandardLoggingPayload(TypedDict):
     stream_abandoned: bool
 
 
-def build_standard_logging_object(record: CallRecord, event: Event) -> StandardLoggingPayload:
+def build_standard_logging_object(
+    record: CallRecord, response: Any, end_time: datetime.datetime | None, kwargs: dict
+) -> StandardLoggingPayload:
+    """The payload for one success or failure event; ``kwargs`` is that event's kwargs."""
     from .. import __version__
 
-    kwargs = event.kwargs
     call = record.call
-    response = event.response_obj
     usage = _usage(response)
     start = record.start_time.timestamp()
-    end = (event.end_time or datetime.datetime.now()).timestamp()
+    end = (end_time or datetime.datetime.now()).timestamp()
     first = record.first_chunk_time.timestamp() if record.first_chunk_time else end
     metadata = call.metadata or {}
     hidden = getattr(response, "_hidden_params", None) or {}
