@@ -94,6 +94,7 @@ LIBRARY_PARAMS: dict[str, tuple[type, ...]] = {
     "litellm_logging_obj": (object,),
     "model_list": (list,),
     "input_cost_per_token": _NUMBER,
+    "turn_off_message_logging": (bool,),
     "output_cost_per_token": _NUMBER,
 }
 

@@ -3,4 +3,7 @@
 from __future__ import annotations
 
 # name in a callback list → "module:class"; filled in as built-in sinks land.
-BUILTIN: dict[str, str] = {}
+BUILTIN: dict[str, str] = {
+    "jsonl": "llmtap.integrations.jsonl:JsonlLogger",
+    "prometheus": "llmtap.integrations.prometheus:PrometheusLogger",
+}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .delivery import delivery
 from .hooks import FAILURE, POST, PRE, STREAM, SUCCESS, TRANSITIONS
 from .sinks import Sink, wanted_events
+from .standard import redacting
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -117,6 +118,7 @@ class CallRecord:
         "first_chunk_time",
         "response_headers",
         "attempts",
+        "redact",
     )
 
     def __init__(self, call: Call, sinks: tuple[Sink, ...], call_id: str | None = None) -> None:
@@ -160,6 +162,7 @@ class CallRecord:
         if call.cache_plan is not None:
             self.kwargs["cache_key"] = call.cache_plan.key
         self.wanted = wanted_events(sinks, call.is_async)
+        self.redact = redacting(call)
 
     @property
     def call_id(self) -> str:

@@ -68,6 +68,7 @@ class StandardLoggingPayload(TypedDict):
     attempts: int
     usage_estimated: bool
     stream_abandoned: bool
+    messages_redacted: bool
 
 
 def build_standard_logging_object(
@@ -94,6 +95,7 @@ def build_standard_logging_object(
             "error_message": str(exc),
         }
     usage_estimated = bool(hidden.get("usage_estimated"))
+    redact = record.redact
     payload: StandardLoggingPayload = {
         "id": record.call_id,
         "trace_id": str(metadata.get("trace_id") or record.call_id),
@@ -117,10 +119,11 @@ def build_standard_logging_object(
         "completionStartTime": first,
         "response_time": max(0.0, end - start),
         "metadata": _jsonable(metadata),
-        "messages": _plain(kwargs.get("messages")),
-        "response": response.model_dump() if response is not None else None,
+        "messages": REDACTED if redact else _plain(kwargs.get("messages")),
+        "response": _redact_response(response.model_dump()) if redact and response is not None
+        else (response.model_dump() if response is not None else None),
         "model_parameters": _plain(call.params),
-        "error_str": str(exc) if exc is not None else None,
+        "error_str": str(exc) if exc is not None else None,  # provider error text, never a prompt
         "error_information": error_information,
         "hidden_params": {
             "model_id": None,
@@ -133,11 +136,43 @@ def build_standard_logging_object(
         "end_user": call.params.get("user"),
         "request_tags": list(metadata.get("tags") or []),
         "llmtap_version": __version__,
+        "messages_redacted": redact,
         "attempts": record.attempts,
         "usage_estimated": usage_estimated,
         "stream_abandoned": bool(kwargs.get("stream_abandoned")),
     }
     return payload
+
+
+REDACTED = "redacted-by-llmtap"
+
+
+def redacting(call: Any) -> bool:
+    """``llmtap.turn_off_message_logging``, or per call ``metadata={"redact": True}`` or
+    ``turn_off_message_logging=True``; decided when the call starts."""
+    import llmtap
+
+    metadata = call.metadata or {}
+    return bool(llmtap.turn_off_message_logging or metadata.get("redact") or call.library_params.get("turn_off_message_logging"))
+
+
+def _redact_response(data: dict) -> dict:
+    """Keep the shape, usage and ids; drop every text the model wrote."""
+    for choice in data.get("choices") or ():
+        for key in ("message", "delta"):
+            message = choice.get(key)
+            if isinstance(message, dict):
+                if message.get("content") is not None:
+                    message["content"] = REDACTED
+                for call in message.get("tool_calls") or ():
+                    if isinstance(call.get("function"), dict):
+                        call["function"]["arguments"] = REDACTED
+        if choice.get("text") is not None:
+            choice["text"] = REDACTED
+    for item in data.get("data") or ():
+        if isinstance(item, dict) and "embedding" in item:
+            item["embedding"] = REDACTED
+    return data
 
 
 def _usage(response: Any) -> tuple[int, int, int]:
