@@ -145,7 +145,7 @@ def test_prometheus_metrics_scraped_over_http(openai_env) -> None:
 
 def test_unknown_builtin_name_lists_the_known_ones(openai_env) -> None:
     llmtap.callbacks = ["nope"]
-    with pytest.raises(llmtap.BadRequestError, match="built-ins: jsonl, prometheus"):
+    with pytest.raises(llmtap.BadRequestError, match="built-ins: jsonl, otel, prometheus"):
         llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
 
 
@@ -155,3 +155,137 @@ def test_import_llmtap_does_not_import_prometheus() -> None:
         capture_output=True, text=True, env={**os.environ},
     )
     assert out.stdout.strip() == "False"
+
+
+# -- OpenTelemetry ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def otel():
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from llmtap.integrations.opentelemetry import OpenTelemetryLogger
+
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    sink = OpenTelemetryLogger(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    llmtap.callbacks = [sink]
+    return sink, spans, reader, tracer_provider
+
+
+def metric_points(reader) -> dict:
+    points = {}
+    for resource in reader.get_metrics_data().resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                for point in metric.data.data_points:
+                    points.setdefault(metric.name, []).append(point)
+    return points
+
+
+def test_otel_span_follows_the_genai_conventions_and_parents_to_the_callers_span(openai_env, otel) -> None:
+    sink, spans, reader, tracer_provider = otel
+    tracer = tracer_provider.get_tracer("app")
+    with tracer.start_as_current_span("handle-request") as parent:
+        llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, temperature=0.3, max_tokens=40)
+    assert llmtap.flush(5)
+    llm_span = next(s for s in spans.get_finished_spans() if s.name == "chat gpt-4o-mini")
+    assert llm_span.parent.span_id == parent.get_span_context().span_id
+    assert llm_span.context.trace_id == parent.get_span_context().trace_id
+    a = llm_span.attributes
+    assert a["gen_ai.operation.name"] == "chat" and a["gen_ai.provider.name"] == "openai"
+    assert a["gen_ai.request.model"] == "gpt-4o-mini" and a["gen_ai.response.model"] == "gpt-4o-mini"
+    assert a["gen_ai.request.temperature"] == 0.3 and a["gen_ai.request.max_tokens"] == 40
+    assert a["gen_ai.response.finish_reasons"] == ("stop",)
+    assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
+    assert a["gen_ai.response.id"].startswith("chatcmpl-")
+    assert a["server.address"] == "127.0.0.1"
+    assert "gen_ai.input.messages" not in a  # content only when opted in
+    points = metric_points(reader)
+    usage = {p.attributes["gen_ai.token.type"]: p.sum for p in points["gen_ai.client.token.usage"]}
+    assert usage["input"] == a["gen_ai.usage.input_tokens"] and usage["output"] == a["gen_ai.usage.output_tokens"]
+    assert points["gen_ai.client.operation.duration"][0].count == 1
+
+
+def test_otel_stream_error_and_content_opt_in(openai_env, otel) -> None:
+    sink, spans, reader, _ = otel
+    sink.capture_content = True
+    openai_env.push(Reply(content="x y z", chunk_delay=0.02))
+    list(llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    openai_env.push(Fault(429))
+    with pytest.raises(llmtap.RateLimitError):
+        llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
+    assert llmtap.flush(5)
+    stream_span, failed_span = spans.get_finished_spans()
+    duration = (stream_span.end_time - stream_span.start_time) / 1e9
+    assert duration >= 0.06  # timed to the stream's end, not its first byte
+    assert 0 < stream_span.attributes["llmtap.time_to_first_chunk_s"] < duration
+    assert "Hi 👋" in stream_span.attributes["gen_ai.input.messages"]
+    assert "x y z" in stream_span.attributes["gen_ai.output.messages"]
+    assert failed_span.attributes["error.type"] == "RateLimitError"
+    assert failed_span.status.status_code.name == "ERROR"
+    assert metric_points(reader)["gen_ai.client.operation.time_to_first_chunk"][0].count == 1
+
+
+def test_otel_exports_over_otlp_http_to_a_receiver(openai_env) -> None:
+    import http.server
+    import threading
+
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from llmtap.integrations.opentelemetry import OpenTelemetryLogger
+
+    received: list = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, ExportTraceServiceRequest.FromString(body)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"http://127.0.0.1:{server.server_address[1]}/v1/traces")))
+        llmtap.callbacks = [OpenTelemetryLogger(tracer_provider=provider)]
+        llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, api_key=SECRET)
+        assert llmtap.flush(5)
+        provider.force_flush()
+        provider.shutdown()
+    finally:
+        server.shutdown()
+    path, request = received[0]
+    assert path == "/v1/traces"
+    span = request.resource_spans[0].scope_spans[0].spans[0]
+    assert span.name == "chat gpt-4o-mini"
+    attributes = {kv.key: kv.value for kv in span.attributes}
+    assert attributes["gen_ai.request.model"].string_value == "gpt-4o-mini"
+    assert SECRET not in str(request)
+
+
+def test_otel_by_name_uses_the_global_providers(openai_env) -> None:
+    from llmtap.logging import sinks
+
+    sinks._builtin_instances.pop("otel", None)
+    llmtap.callbacks = ["otel"]
+    llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
+    assert llmtap.flush(5)
+    assert type(sinks._builtin_instances["otel"]).__name__ == "OpenTelemetryLogger"
+    sinks._builtin_instances.pop("otel", None)

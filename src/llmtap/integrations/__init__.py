@@ -5,5 +5,6 @@ from __future__ import annotations
 # name in a callback list → "module:class"; filled in as built-in sinks land.
 BUILTIN: dict[str, str] = {
     "jsonl": "llmtap.integrations.jsonl:JsonlLogger",
+    "otel": "llmtap.integrations.opentelemetry:OpenTelemetryLogger",
     "prometheus": "llmtap.integrations.prometheus:PrometheusLogger",
 }

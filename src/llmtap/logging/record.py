@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .delivery import delivery
 from .hooks import FAILURE, POST, PRE, STREAM, SUCCESS, TRANSITIONS
-from .sinks import Sink, wanted_events
+from .sinks import Sink, sink_profile
 from .standard import redacting
 
 if TYPE_CHECKING:
@@ -161,8 +161,10 @@ class CallRecord:
         }
         if call.cache_plan is not None:
             self.kwargs["cache_key"] = call.cache_plan.key
-        self.wanted = wanted_events(sinks, call.is_async)
+        self.wanted, capturers = sink_profile(sinks, call.is_async)
         self.redact = redacting(call)
+        for capture in capturers:  # tracing sinks take the caller's context now, in its thread
+            self.kwargs["llmtap_otel_context"] = capture()
 
     @property
     def call_id(self) -> str:

@@ -162,22 +162,26 @@ def collect(settings: Any, per_call: Iterable[Any] | None) -> tuple[Sink, ...]:
     return _collect(settings, per_call)
 
 
-_wanted: dict[tuple[int, bool], tuple[tuple[Sink, ...], frozenset[str]]] = {}
+_profiles: dict[tuple[int, bool], tuple[tuple[Sink, ...], frozenset[str], tuple]] = {}
 
 
-def wanted_events(sinks: tuple[Sink, ...], is_async: bool) -> frozenset[str]:
-    """The events at least one of these sinks has a hook for: the others are never built."""
+def sink_profile(sinks: tuple[Sink, ...], is_async: bool) -> tuple[frozenset[str], tuple]:
+    """(the events at least one sink has a hook for — the others are never built, the sinks'
+    ``capture_call_context`` methods — run in the caller's thread as a call starts)."""
     key = (id(sinks), is_async)
-    cached = _wanted.get(key)
+    cached = _profiles.get(key)
     if cached is not None and cached[0] is sinks:
-        return cached[1]
+        return cached[1], cached[2]
     from .hooks import LOGGER_HOOKS
 
     wanted = frozenset(kind for kind in LOGGER_HOOKS if any(sink.plan(kind, is_async) for sink in sinks))
-    if len(_wanted) > 256:
-        _wanted.clear()
-    _wanted[key] = (sinks, wanted)
-    return wanted
+    capturers = tuple(
+        capture for sink in sinks if (capture := getattr(sink.target, "capture_call_context", None)) is not None
+    )
+    if len(_profiles) > 256:
+        _profiles.clear()
+    _profiles[key] = (sinks, wanted, capturers)
+    return wanted, capturers
 
 
 def _collect(settings: Any, per_call: Iterable[Any] | None) -> tuple[Sink, ...]:
