@@ -17,7 +17,6 @@ from llmtap.integrations.prometheus import PrometheusLogger
 from llmtap.testing import Fault, Reply
 
 from .conftest import MESSAGES
-from .redis_fixture import free_port
 
 SECRET = "sk-test-key-123456"
 
@@ -116,8 +115,8 @@ def test_prometheus_metrics_scraped_over_http(openai_env) -> None:
     from prometheus_client import CollectorRegistry
 
     sink = PrometheusLogger(registry=CollectorRegistry(), max_models=1)
-    port = free_port()
-    server = sink.serve(port)
+    server = sink.serve(0)
+    port = server.server_port
     try:
         llmtap.callbacks = [sink]
         llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)

@@ -40,7 +40,8 @@ class PrometheusLogger(CustomLogger):
         self.cache_hits = prom.Counter("cache_hits", "Calls answered from the cache", labels, **options)
 
     def serve(self, port: int, addr: str = "127.0.0.1") -> Any:
-        """Expose this sink's registry at http://addr:port/metrics; returns the server."""
+        """Expose this sink's registry at http://addr:port/metrics; returns the server
+        (``server.server_port`` is the port, useful with ``port=0``)."""
         import prometheus_client as prom
 
         server, _ = prom.start_http_server(port, addr=addr, registry=self.registry)
