@@ -156,10 +156,11 @@ def test_embeddings_sync_and_async(openai_env) -> None:
     assert r2.data[0].embedding == r.data[0].embedding  # deterministic per input
 
 
-def test_response_headers_are_kept(openai_env) -> None:
+def test_response_headers_and_cost_are_kept(openai_env) -> None:
     r = llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
     headers = r._hidden_params["additional_headers"]
     assert headers["x-request-id"].startswith("req_")
+    assert r._hidden_params["response_cost"] == pytest.approx(llmtap.completion_cost(completion_response=r))
 
 
 def test_eight_threads_of_sync_calls(openai_env) -> None:

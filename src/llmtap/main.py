@@ -18,6 +18,7 @@ import llmtap
 
 from . import transport
 from .call import Call, prepare
+from .cost import response_cost
 from .exceptions import APIError, BadRequestError, is_retryable, retry_delay
 from .logging import sinks as _sinks
 from .logging.record import new_record
@@ -170,6 +171,7 @@ def _answer(call: Call, response: HttpResponse, provider: Any = None, log_succes
     hidden["custom_llm_provider"] = call.provider_name
     hidden["api_base"] = call.api_base
     hidden["additional_headers"] = response.headers
+    hidden["response_cost"] = response_cost(result, call)
     if record is not None and log_success:
         record.success(result)
     return result

@@ -81,6 +81,10 @@ class CustomStreamWrapper:
             hidden["custom_llm_provider"] = self._call.provider_name
             hidden["api_base"] = self._call.api_base
             hidden["additional_headers"] = self._response.headers
+            if not self._cache_hit:
+                from .cost import response_cost
+
+                hidden["response_cost"] = response_cost(whole, self._call)
         return whole
 
     def _fail(self, exc: BaseException) -> None:

@@ -262,6 +262,9 @@ def new_call_id() -> str:
 def _cost(record: CallRecord, response: Any, kwargs: dict) -> float | None:
     if kwargs.get("cache_hit"):
         return 0.0
+    hidden = getattr(response, "_hidden_params", None)
+    if hidden and "response_cost" in hidden:  # already priced when the answer was read
+        return hidden["response_cost"]
     from ..cost import response_cost
 
     return response_cost(response, record.call)
