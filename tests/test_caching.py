@@ -279,7 +279,8 @@ def test_disk_cache_concurrent_writers(emulator, tmp_path: Path) -> None:
     for proc in procs:
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
-    assert 3 <= len(emulator.requests) <= 6
+    asked = [r for r in emulator.requests if (r.json or {}).get("messages", [{}])[0].get("content", "") in ("q0", "q1", "q2")]
+    assert 3 <= len(asked) <= 6  # each question at least once; later writers may hit the cache
 
 
 def test_embeddings_are_cached_per_input_item(openai_env, local_cache) -> None:

@@ -494,3 +494,12 @@ def test_a_full_queue_pushes_back_instead_of_dropping() -> None:
     assert queue.flush(5)
     assert delivered == list(range(20))
     assert queue.stats()["delivered"] == 20
+
+
+async def test_a_cancelled_async_call_logs_one_failure(openai_env, recorder) -> None:
+    openai_env.push(Reply(delay=2.0))
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(llmtap.acompletion(model="gpt-4o-mini", messages=MESSAGES), timeout=0.2)
+    assert llmtap.flush(5)
+    assert recorder.names() == ["pre", "failure"]
+    assert type(recorder.kwargs["failure"]["exception"]).__name__ == "CancelledError"

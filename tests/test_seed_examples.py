@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -53,13 +54,14 @@ def test_custom_handler_sync_and_async_streams(emulator) -> None:
 
 
 def test_function_success_callback(emulator) -> None:
-    lines = run_example("function_callback.py", emulator)
-    assert lines.count("LITELLM: in custom callback function") == 1
-    kwargs_line = next(line for line in lines if line.startswith("kwargs "))
-    assert "'log_event_type': 'successful_api_call'" in kwargs_line
-    assert any(line.startswith("completion_response ModelResponse(") for line in lines)
-    assert any(line.startswith("start_time 20") for line in lines)
-    assert any("Hello from the llmtap emulator" in line for line in lines if line.startswith("ModelResponse("))
+    # The callback prints from llmtap's delivery thread while the script prints the response,
+    # so lines may interleave (as with LiteLLM's threaded callbacks): look for the text.
+    text = "\n".join(run_example("function_callback.py", emulator))
+    assert text.count("LITELLM: in custom callback function") == 1
+    assert "'log_event_type': 'successful_api_call'" in text
+    assert "completion_response ModelResponse(" in text
+    assert "start_time 20" in text and "end_time 20" in text
+    assert text.count("Hello from the llmtap emulator") >= 2  # the callback's copies and the script's
 
 
 def test_async_custom_handler(emulator) -> None:
@@ -76,12 +78,12 @@ def test_metadata_round_trip(emulator) -> None:
 
 
 def test_cost_tracking(emulator) -> None:
-    lines = run_example("cost_tracking.py", emulator)
-    cost_line = next(line for line in lines if line.startswith("regular response_cost"))
-    cost = float(cost_line.split()[-1])
-    usage = json.loads(json.dumps(emulator.last_request.json))  # request seen
-    assert usage["model"] == "gpt-3.5-turbo"
-    assert 0 < cost < 0.001
+    text = "\n".join(run_example("cost_tracking.py", emulator))
+    assert "regular response_cost" in text
+    # The callback's print may interleave with the script's: find the number on its own.
+    costs = [float(x) for x in re.findall(r"(?<![\w.])\d\.\d+e-\d+|(?<![\w.])0\.\d+", text)]
+    assert len(costs) == 1 and 0 < costs[0] < 0.001, text
+    assert emulator.last_request.json["model"] == "gpt-3.5-turbo"
 
 
 def test_complete_streaming_response_for_claude_instant_1(emulator) -> None:
@@ -94,12 +96,12 @@ def test_complete_streaming_response_for_claude_instant_1(emulator) -> None:
 
 
 def test_transformed_input_for_claude_2_is_exactly_the_seeds(emulator) -> None:
-    lines = run_example("transformed_input.py", emulator)
+    text = "\n".join(run_example("transformed_input.py", emulator))
     expected = {"model": "claude-2", "prompt": "\n\nHuman: Hi 👋 - i'm openai\n\nAssistant: ", "max_tokens_to_sample": 256}
-    assert ("params to model " + repr(expected)) in lines
+    assert ("params to model " + repr(expected)) in text
     assert emulator.last_request.json == expected
     assert emulator.last_request.headers["x-api-key"] == "sk-ant-seed-test"
-    assert any(line.startswith("ModelResponse(") for line in lines)
+    assert "ModelResponse(" in text
 
 
 class _Collector(http.server.BaseHTTPRequestHandler):

@@ -86,7 +86,8 @@ def _flow(call: Call) -> Flow:
                 return _cached_answer(call, cached)
         return (yield from _provider_flow(call, plan))
     except BaseException as exc:
-        if record is not None and isinstance(exc, Exception):
+        # Cancellation and Ctrl-C end the call too: they are its failure (GeneratorExit is not).
+        if record is not None and not isinstance(exc, GeneratorExit):
             record.failure(exc)
         raise
 
@@ -239,15 +240,15 @@ def _run_sync(flow: Flow) -> Any:
     try:
         step = next(flow)
         while True:
-            if type(step) is HttpRequest:
-                try:
-                    response = send(step)
-                except TransportError as exc:
-                    step = flow.throw(exc)
-                    continue
-                step = flow.send(response)
-            else:
-                step = flow.send(step.run())
+            try:
+                result = send(step) if type(step) is HttpRequest else step.run()
+            except TransportError as exc:
+                step = flow.throw(exc)
+                continue
+            except BaseException as exc:  # KeyboardInterrupt mid-request: the flow logs it
+                flow.throw(exc)
+                raise
+            step = flow.send(result)
     except StopIteration as done:
         return done.value
 
@@ -257,15 +258,15 @@ async def _run_async(flow: Flow) -> Any:
     try:
         step = next(flow)
         while True:
-            if type(step) is HttpRequest:
-                try:
-                    response = await send(step)
-                except TransportError as exc:
-                    step = flow.throw(exc)
-                    continue
-                step = flow.send(response)
-            else:
-                step = flow.send(await step.arun())
+            try:
+                result = await (send(step) if type(step) is HttpRequest else step.arun())
+            except TransportError as exc:
+                step = flow.throw(exc)
+                continue
+            except BaseException as exc:  # cancelled mid-request: the flow logs it
+                flow.throw(exc)
+                raise
+            step = flow.send(result)
     except StopIteration as done:
         return done.value
 

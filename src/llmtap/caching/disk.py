@@ -13,6 +13,17 @@ import threading
 import time
 
 
+def _retry_locked(operation, attempts: int = 100) -> None:
+    for attempt in range(attempts):
+        try:
+            operation()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02)
+
+
 class DiskBackend:
     def __init__(self, directory: str | None = None, max_entries: int = 100_000) -> None:
         directory = directory or os.path.join(os.path.expanduser("~"), ".cache", "llmtap")
@@ -21,18 +32,22 @@ class DiskBackend:
         self.max_entries = max_entries
         self._local = threading.local()
         self._writes = 0
-        with self._db() as db:
-            db.execute(
+        db = self._db()
+        _retry_locked(
+            lambda: db.execute(
                 "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
                 "expires REAL, written REAL NOT NULL)"
             )
-            db.execute("CREATE INDEX IF NOT EXISTS entries_written ON entries (written)")
+        )
+        _retry_locked(lambda: db.execute("CREATE INDEX IF NOT EXISTS entries_written ON entries (written)"))
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            # Switching to WAL needs a moment alone with the file: another process opening the
+            # same new cache at the same time makes it report "locked" without waiting.
+            _retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"))
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
         return db
