@@ -221,3 +221,22 @@ async def test_async_mock_stream() -> None:
     stream = await llmtap.acompletion(model="any-model-name", messages=MESSAGES, mock_response="x y", stream=True)
     text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
     assert text == "x y"
+
+
+def test_text_completion_on_a_chat_model_goes_through_chat(emulator, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", emulator.anthropic_base)
+    from llmtap.call import prepare
+
+
+    assert prepare("text_completion", "gpt-4o-mini", {}, False).text_via_chat is True
+    assert prepare("text_completion", "gpt-3.5-turbo-instruct", {}, False).text_via_chat is False
+    r = llmtap.text_completion(model="anthropic/claude-3-5-haiku-latest", prompt="Say hi", max_tokens=20)
+    assert isinstance(r, llmtap.TextCompletionResponse)
+    assert r.choices[0].text.endswith("Say hi") and r.usage.total_tokens > 0
+    assert emulator.last_request.path == "/v1/messages"
+    assert emulator.last_request.json["messages"] == [{"role": "user", "content": "Say hi"}]
+    chunks = list(llmtap.text_completion(model="anthropic/claude-3-5-haiku-latest", prompt="Say hi", stream=True))
+    assert all(isinstance(c, llmtap.TextCompletionResponse) for c in chunks)
+    assert "".join(c.choices[0].text for c in chunks if c.choices).endswith("Say hi")

@@ -44,6 +44,7 @@ class Call:
     library_params: dict = field(default_factory=dict)
     record: Any = None
     cache_plan: Any = None
+    text_via_chat: bool = False  # a text_completion served by the chat endpoint
 
     @property
     def provider_name(self) -> str:
@@ -55,6 +56,17 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
     for name, value in lib.items():
         P.check_type(name, value, P.LIBRARY_PARAMS[name], model)
     mock = kwargs.pop("mock_response", None)
+    try:
+        provider, provider_model = routing.resolve_provider(model, lib.get("custom_llm_provider"))
+    except BadRequestError:
+        if mock is None:
+            raise
+        provider, provider_model = None, model
+    text_via_chat = call_type == "text_completion" and provider is not None and _text_needs_chat(
+        provider, provider_model, bool(lib.get("api_base") or lib.get("base_url"))
+    )
+    if text_via_chat:
+        call_type = "completion"
     table = P.WIRE_PARAMS[call_type]
     wire: dict[str, Any] = {}
     for name, value in kwargs.items():
@@ -64,13 +76,6 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
         if types is not None:
             P.check_type(name, value, types, model)
         wire[name] = value
-
-    try:
-        provider, provider_model = routing.resolve_provider(model, lib.get("custom_llm_provider"))
-    except BadRequestError:
-        if mock is None:
-            raise
-        provider, provider_model = None, model
 
     supported = provider.supported_params.get(call_type) if provider is not None else None
     unsupported = [] if supported is None else [n for n in wire if n in table and n not in supported]
@@ -109,6 +114,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
         metadata=lib.get("metadata"),
         mock_response=mock,
         library_params=lib,
+        text_via_chat=text_via_chat,
     )
     if mock is None and provider is not None:
         custom_base = lib.get("api_base") or lib.get("base_url")
@@ -122,3 +128,21 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
                 or provider.default_version
             )
     return call
+
+
+_TEXT_NATIVE = frozenset({"anthropic_text", "ollama", "ollama_chat"})
+_CHAT_ONLY = frozenset({"anthropic", "gemini"})
+
+
+def _text_needs_chat(provider: Provider, model: str, custom_base: bool) -> bool:
+    """Legacy text completions for a model that only has a chat endpoint go through chat.
+
+    OpenAI's own API serves /completions only for instruct/davinci/babbage models; other
+    OpenAI-compatible servers (a base URL you chose) usually serve it for every model."""
+    if provider.name in _TEXT_NATIVE:
+        return False
+    if provider.name in _CHAT_ONLY:
+        return True
+    if provider.name != "openai" or custom_base:
+        return False
+    return not ("instruct" in model or model.startswith(("davinci", "babbage")))

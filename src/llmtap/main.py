@@ -279,6 +279,15 @@ def _start(call_type: str, model: str, kwargs: dict, is_async: bool, **inputs: A
     call = prepare(call_type, model, kwargs, is_async)
     for name, value in inputs.items():
         setattr(call, name, value)
+    if call.text_via_chat:
+        prompt = call.prompt
+        if isinstance(prompt, list) and len(prompt) > 1:
+            raise BadRequestError(
+                f"{call.model} has no text-completion endpoint, so it takes one prompt, not {len(prompt)}",
+                model=model,
+            )
+        text = prompt[0] if isinstance(prompt, list) else prompt
+        call.messages = [{"role": "user", "content": text if isinstance(text, str) else str(text)}]
     if llmtap.cache is not None and call.mock_response is None:
         call.cache_plan = llmtap.cache.plan(call)
     sinks = _sinks.collect(llmtap, per_call)
@@ -300,14 +309,22 @@ async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -
 
 
 def text_completion(model: str, prompt: Any = None, **kwargs: Any) -> Any:
-    """A legacy text completion (``/completions``): a TextCompletionResponse."""
+    """A legacy text completion: a TextCompletionResponse (through chat for chat-only models)."""
     call = _start("text_completion", model, kwargs, False, prompt=_prompt(prompt, model))
-    return _run_sync(_flow(call))
+    return _as_text(call, _run_sync(_flow(call)))
 
 
 async def atext_completion(model: str, prompt: Any = None, **kwargs: Any) -> Any:
     call = _start("text_completion", model, kwargs, True, prompt=_prompt(prompt, model))
-    return await _run_async(_flow(call))
+    return _as_text(call, await _run_async(_flow(call)))
+
+
+def _as_text(call: Call, result: Any) -> Any:
+    if not call.text_via_chat:
+        return result
+    from .text_via_chat import chat_to_text
+
+    return chat_to_text(result)
 
 
 def embedding(model: str, input: Any = None, **kwargs: Any) -> Any:  # noqa: A002
