@@ -300,3 +300,40 @@ def test_embeddings_are_cached_per_input_item(openai_env, local_cache) -> None:
     assert [e[:2] for e in handler.events if e[0] == "success"] == [
         ("success", False), ("success", False), ("success", False), ("success", True)
     ]
+
+
+def test_redis_answering_garbage_is_a_miss(openai_env, redis_server) -> None:
+    import redis
+
+    llmtap.cache = llmtap.Cache(type="redis", host=redis_server.host, port=redis_server.port, password=redis_server.password)
+    try:
+        ask(messages=[{"role": "user", "content": "garbage test"}])
+        client = redis.Redis(host=redis_server.host, port=redis_server.port, password=redis_server.password)
+        for key in client.keys("*"):
+            client.set(key, b"\xff\xfe not json at all")
+        r = ask(messages=[{"role": "user", "content": "garbage test"}])
+        assert r.choices[0].message.content.endswith("garbage test")
+        assert len(openai_env.requests) == 2
+    finally:
+        llmtap.cache = None
+
+
+def test_a_redis_that_never_answers_costs_one_short_timeout(openai_env, caplog) -> None:
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # connections complete, but nothing is ever read or answered
+    try:
+        llmtap.cache = llmtap.Cache(type="redis", host="127.0.0.1", port=silent.getsockname()[1], socket_timeout=0.3)
+        with caplog.at_level(logging.WARNING, logger="llmtap"):
+            started = time.monotonic()
+            for _ in range(3):
+                assert ask().choices[0].message.content
+            elapsed = time.monotonic() - started
+        assert elapsed < 1.5  # one 0.3 s timeout, then Redis is skipped during the cooldown
+        assert len(openai_env.requests) == 3
+        assert sum("Redis cache unavailable" in r.getMessage() for r in caplog.records) == 1
+    finally:
+        llmtap.cache = None
+        silent.close()
