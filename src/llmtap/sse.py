@@ -7,14 +7,24 @@ The sync and async stream loops share these, and so does every provider.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(slots=True, frozen=True)
 class ServerSentEvent:
-    data: str
-    event: str | None = None
-    id: str | None = None
+    """One event: its data (lines joined by newlines), and its event name and id if given."""
+
+    __slots__ = ("data", "event", "id")
+
+    def __init__(self, data: str, event: str | None = None, id: str | None = None) -> None:  # noqa: A002
+        self.data = data
+        self.event = event
+        self.id = id
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ServerSentEvent):
+            return NotImplemented
+        return (self.data, self.event, self.id) == (other.data, other.event, other.id)
+
+    def __repr__(self) -> str:
+        return f"ServerSentEvent(data={self.data!r}, event={self.event!r}, id={self.id!r})"
 
 
 class SSEDecoder:
@@ -46,14 +56,17 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         data = self._data
         for line in lines:
-            # The common lines inline (this runs for every streamed chunk); the rest in _line.
+            # "data:" lines and blank lines inline (this runs for every streamed chunk).
             if line[:6] == b"data: ":
                 data.append(line[6:].decode("utf-8", "replace"))
-            elif line or data or self._event is not None:
-                event = self._line(line)
-                if event is not None:
-                    events.append(event)
-                    data = self._data
+            elif not line:
+                if data or self._event is not None:
+                    events.append(ServerSentEvent(data[0] if len(data) == 1 else "\n".join(data), self._event, self._id))
+                    data = self._data = []
+                    self._event = None
+            else:
+                self._line(line)
+                data = self._data
         return events
 
     def close(self) -> list[ServerSentEvent]:
