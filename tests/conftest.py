@@ -41,6 +41,10 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch):
     llmtap.drop_params = False
     llmtap.num_retries = None
     llmtap.request_timeout = None
+    llmtap.cache = None
+    llmtap.turn_off_message_logging = False
+    llmtap.api_key = llmtap.api_base = llmtap.openai_key = llmtap.azure_key = None
+    llmtap.anthropic_key = llmtap.gemini_key = None
 
 
 @pytest.fixture

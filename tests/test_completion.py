@@ -240,3 +240,23 @@ def test_text_completion_on_a_chat_model_goes_through_chat(emulator, monkeypatch
     chunks = list(llmtap.text_completion(model="anthropic/claude-3-5-haiku-latest", prompt="Say hi", stream=True))
     assert all(isinstance(c, llmtap.TextCompletionResponse) for c in chunks)
     assert "".join(c.choices[0].text for c in chunks if c.choices).endswith("Say hi")
+
+
+def test_module_level_keys_and_base(emulator) -> None:
+    llmtap.openai_key = "sk-module-openai"
+    llmtap.api_base = emulator.openai_base
+    try:
+        llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
+        assert emulator.last_request.headers["authorization"] == "Bearer sk-module-openai"
+        llmtap.openai_key = None
+        llmtap.api_key = "sk-module-generic"
+        llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
+        assert emulator.last_request.headers["authorization"] == "Bearer sk-module-generic"
+    finally:
+        llmtap.openai_key = llmtap.api_key = llmtap.api_base = None
+
+
+def test_litellm_types_utils_import_path() -> None:
+    from llmtap.types.utils import ModelResponse, StandardLoggingPayload
+
+    assert ModelResponse is llmtap.ModelResponse and "response_cost" in StandardLoggingPayload.__annotations__

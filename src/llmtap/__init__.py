@@ -24,6 +24,13 @@ cache: Any = None
 set_verbose: bool = False
 suppress_debug_info: bool = False
 turn_off_message_logging: bool = False
+# keys and base used when a call names none (before the environment variables)
+api_key: str | None = None
+api_base: str | None = None
+openai_key: str | None = None
+azure_key: str | None = None
+anthropic_key: str | None = None
+gemini_key: str | None = None
 
 from .caching import Cache  # noqa: E402
 from .chunk_builder import stream_chunk_builder  # noqa: E402

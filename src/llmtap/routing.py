@@ -81,11 +81,23 @@ def first_env(names: tuple[str, ...]) -> str | None:
     return None
 
 
+_MODULE_KEYS = {"openai": "openai_key", "azure": "azure_key", "anthropic": "anthropic_key",
+                "anthropic_text": "anthropic_key", "gemini": "gemini_key"}
+
+
 def resolve_key(provider: Provider, explicit: str | None, model: str, has_custom_base: bool) -> str | None:
-    """The key from the call, else the environment; a missing key fails before any request.
+    """The key from the call, else ``llmtap.<provider>_key`` / ``llmtap.api_key``, else the
+    environment; a missing key fails before any request.
 
     An OpenAI-compatible server at a base URL the user chose may need no key at all."""
-    key = explicit or first_env(provider.key_env)
+    import llmtap
+
+    key = (
+        explicit
+        or getattr(llmtap, _MODULE_KEYS.get(provider.name, ""), None)
+        or llmtap.api_key
+        or first_env(provider.key_env)
+    )
     if key or not provider.needs_key or (has_custom_base and provider.name == "openai"):
         return key
     names = " or ".join(provider.key_env) or "api_key="
@@ -97,7 +109,9 @@ def resolve_key(provider: Provider, explicit: str | None, model: str, has_custom
 
 
 def resolve_base(provider: Provider, explicit: str | None, model: str) -> str:
-    base = explicit or first_env(provider.base_env) or provider.default_base
+    import llmtap
+
+    base = explicit or llmtap.api_base or first_env(provider.base_env) or provider.default_base
     if not base:
         names = " or ".join(provider.base_env)
         raise BadRequestError(
