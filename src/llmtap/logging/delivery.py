@@ -47,6 +47,7 @@ class Delivery:
         self.delivered = 0
         self.failed = 0
         self._waiting = False
+        self._lingering = False
         self._flushers = 0
         self._blocked = 0
         # The busy handshake: the worker records the hook it is in; the watchdog may move that
@@ -79,6 +80,7 @@ class Delivery:
     def _wait_for_room(self) -> None:
         with self._cond:
             self._blocked += 1
+            self._cond.notify_all()  # a lingering worker drains now
             try:
                 while len(self._queue) >= self._capacity:
                     self._cond.notify()
@@ -95,9 +97,9 @@ class Delivery:
             self._flushers += 1
             try:
                 while self._queue or self._pending:
-                    if self._waiting and self._queue:
+                    if (self._waiting and self._queue) or self._lingering:
                         self._waiting = False
-                        self._cond.notify()
+                        self._cond.notify_all()
                     wait = 0.05
                     if deadline is not None:
                         wait = min(wait, deadline - time.monotonic())
@@ -134,7 +136,10 @@ class Delivery:
         self._threads.add(thread.ident)
 
     def _take_batch(self) -> list:
-        """Wait for events (lingering briefly so several calls' events go together), take all."""
+        """Wait for events (lingering briefly so several calls' events go together), take all.
+
+        The linger is a wait on the condition, so flush() (and a producer held back by a full
+        queue) cut it short: delivery is batched, never delayed for someone waiting on it."""
         cond = self._cond
         queue = self._queue
         with cond:
@@ -143,12 +148,10 @@ class Delivery:
                     self._waiting = True  # again after every wake-up, or a producer may skip us
                     cond.wait()
                 self._waiting = False
-                linger = not self._flushers and not self._blocked
-            else:
-                linger = False
-        if linger:
-            time.sleep(LINGER_SECONDS)
-        with cond:
+                if not self._flushers and not self._blocked:
+                    self._lingering = True
+                    cond.wait(LINGER_SECONDS)
+                    self._lingering = False
             batch = []
             jobs = 0
             while queue:
