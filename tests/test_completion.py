@@ -197,10 +197,17 @@ async def test_hundred_concurrent_async_calls(openai_env) -> None:
 def test_calls_from_successive_event_loops(openai_env) -> None:
     from llmtap import transport
 
-    for _ in range(3):
-        r = asyncio.run(llmtap.acompletion(model="gpt-4o-mini", messages=MESSAGES))
+    sessions = []
+
+    async def one() -> None:
+        r = await llmtap.acompletion(model="gpt-4o-mini", messages=MESSAGES)
         assert r.choices[0].message.content
-    assert all(session.closed for session in list(transport._sessions.values()))
+        sessions.append(transport._sessions[asyncio.get_running_loop()])
+
+    for _ in range(3):
+        asyncio.run(one())
+    assert len({id(s) for s in sessions}) == 3  # one session per loop
+    assert all(s.closed for s in sessions)  # each closed when its loop ended
 
 
 def test_mock_response_needs_no_network_or_key(emulator) -> None:
