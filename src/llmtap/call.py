@@ -63,7 +63,9 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
             raise
         provider, provider_model = None, model
     text_via_chat = call_type == "text_completion" and provider is not None and _text_needs_chat(
-        provider, provider_model, bool(lib.get("api_base") or lib.get("base_url"))
+        provider,
+        provider_model,
+        bool(lib.get("api_base") or lib.get("base_url") or llmtap.api_base or routing.first_env(provider.base_env)),
     )
     if text_via_chat:
         call_type = "completion"
