@@ -100,8 +100,9 @@ class OpenAIStreamParser(SSEJSONParser):
 
     def __init__(self, provider: OpenAI, call: Call) -> None:
         super().__init__(provider, call)
-        chunk_type = TextCompletionResponse if call.call_type == "text_completion" else ModelResponseStream
-        self._build = chunk_type.from_openai
+        self._build = (
+            TextCompletionResponse.from_openai if call.call_type == "text_completion" else ModelResponseStream.from_decoded
+        )
 
     def on_object(self, obj: dict) -> Any:
         if "error" in obj and not obj.get("choices"):

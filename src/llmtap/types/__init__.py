@@ -400,28 +400,38 @@ class ModelResponseStream(_Response):
 
     @classmethod
     def from_openai(cls, data: dict) -> ModelResponseStream:
+        return cls._build(dict(data), False)
+
+    @classmethod
+    def from_decoded(cls, data: dict) -> ModelResponseStream:
+        """``from_openai`` for a dict just decoded from JSON: takes it over instead of copying
+        it and its nested dicts (the per-chunk path of every stream parser)."""
+        return cls._build(data, True)
+
+    @classmethod
+    def _build(cls, fields: dict, own: bool) -> ModelResponseStream:
         obj = object.__new__(cls)
-        obj.__dict__ = fields = dict(data)
+        obj.__dict__ = fields
         fields["_hidden_params"] = {}
         choices = fields.get("choices")
         if choices:
-            fields["choices"] = [_streaming_choice(c) for c in choices]
+            fields["choices"] = [_streaming_choice(c, own) for c in choices]
         usage = fields.get("usage")
         if usage:
             fields["usage"] = Usage.from_openai(usage)
         return obj
 
 
-def _streaming_choice(data: dict) -> StreamingChoices:
+def _streaming_choice(data: dict, own: bool) -> StreamingChoices:
     """StreamingChoices.from_openai with Delta.from_openai inlined: once per streamed chunk."""
     choice = object.__new__(StreamingChoices)
-    choice.__dict__ = fields = dict(data)
+    choice.__dict__ = fields = data if own else dict(data)
     delta_data = fields.get("delta")
     if delta_data and ("tool_calls" in delta_data or "function_call" in delta_data):
         fields["delta"] = Delta.from_openai(delta_data)
     else:
         delta = object.__new__(Delta)
-        delta.__dict__ = dict(delta_data) if delta_data else {}
+        delta.__dict__ = (delta_data if own else dict(delta_data)) if delta_data else {}
         fields["delta"] = delta
     return choice
 
