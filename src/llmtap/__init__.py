@@ -32,7 +32,6 @@ azure_key: str | None = None
 anthropic_key: str | None = None
 gemini_key: str | None = None
 
-from .caching import Cache  # noqa: E402
 from .chunk_builder import stream_chunk_builder  # noqa: E402
 from .cost import completion_cost, cost_per_token, get_model_info, register_model  # noqa: E402
 from .exceptions import (  # noqa: E402
@@ -90,6 +89,8 @@ from .types import (  # noqa: E402
 def enable_cache(type: str = "local", **options: Any) -> None:  # noqa: A002
     """Set ``llmtap.cache`` to a new ``Cache(type, **options)``."""
     global cache
+    from .caching import Cache
+
     cache = Cache(type, **options)
 
 
@@ -114,6 +115,11 @@ def callback_stats() -> dict[str, Any]:
 
 
 def __getattr__(name: str) -> Any:
+    # Loaded on first use, so importing llmtap stays as cheap as importing urllib3.
+    if name == "Cache":
+        from .caching import Cache
+
+        return Cache
     if name == "model_cost":
         from .cost import model_cost
 

@@ -11,7 +11,6 @@ import json
 import logging
 import re
 import threading
-from importlib import resources
 from typing import Any
 
 logger = logging.getLogger("llmtap")
@@ -27,6 +26,8 @@ def model_cost() -> dict[str, dict[str, Any]]:
     if _table is None:
         with _lock:
             if _table is None:
+                from importlib import resources
+
                 raw = resources.files("llmtap").joinpath("data/model_prices.json").read_text("utf-8")
                 _table = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}
     return _table
