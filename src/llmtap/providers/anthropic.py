@@ -82,13 +82,6 @@ class Anthropic(Provider):
             body["system"] = system
         body["max_tokens"] = params.pop("max_tokens", None) or params.pop("max_completion_tokens", None) or DEFAULT_MAX_TOKENS
         params.pop("max_completion_tokens", None)
-        params.pop("stream_options", None)
-        stop = params.pop("stop", None)
-        if stop:
-            body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
-        user = params.pop("user", None)
-        if user:
-            body["metadata"] = {"user_id": user}
         tools = params.pop("tools", None)
         if tools:
             body["tools"] = [convert_tool(tool) for tool in tools]
@@ -107,12 +100,7 @@ class Anthropic(Provider):
             schema = response_format.get("json_schema", {})
             body["output_format"] = {"type": "json_schema", "schema": schema.get("schema", schema)}
         params.pop("reasoning_effort", None)
-        body.update(params)
-        if call.stream:
-            body["stream"] = True
-        if call.extra_body:
-            body.update(call.extra_body)
-        return body
+        return finish_body(call, params, body)
 
     def build_request(self, call: Call, body: dict) -> HttpRequest:
         return HttpRequest("POST", self.url(call), self.headers(call), encode_json(body), call.timeout, call.stream)
@@ -167,6 +155,24 @@ class Anthropic(Provider):
                 return error_for_status(400, error.message, provider=self.name, model=call.model,
                                         body=body, headers=response.headers, code="context_length_exceeded")
         return error
+
+
+def finish_body(call: Call, params: dict, body: dict) -> dict:
+    """What both Anthropic APIs share: stop sequences, the end user, the remaining parameters
+    under their own names, the stream switch and extra_body."""
+    stop = params.pop("stop", None)
+    if stop:
+        body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    user = params.pop("user", None)
+    if user:
+        body["metadata"] = {"user_id": user}
+    params.pop("stream_options", None)
+    body.update(params)
+    if call.stream:
+        body["stream"] = True
+    if call.extra_body:
+        body.update(call.extra_body)
+    return body
 
 
 def convert_usage(usage: dict) -> dict:

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import APIResponseValidationError
 from ..tokens import token_counter
-from ..transport import HttpRequest
 from ..types import ModelResponse, ModelResponseStream
-from .anthropic import FINISH_REASONS, Anthropic, _stream_error
-from .base import SSEJSONParser, StreamParser, decode_json, encode_json
+from .anthropic import FINISH_REASONS, Anthropic, _stream_error, finish_body
+from .base import SSEJSONParser, StreamParser, decode_json
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -77,22 +76,7 @@ class AnthropicText(Anthropic):
             or DEFAULT_MAX_TOKENS_TO_SAMPLE,
         }
         params.pop("max_completion_tokens", None)
-        params.pop("stream_options", None)
-        stop = params.pop("stop", None)
-        if stop:
-            body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
-        user = params.pop("user", None)
-        if user:
-            body["metadata"] = {"user_id": user}
-        body.update(params)
-        if call.stream:
-            body["stream"] = True
-        if call.extra_body:
-            body.update(call.extra_body)
-        return body
-
-    def build_request(self, call: Call, body: dict) -> HttpRequest:
-        return HttpRequest("POST", self.url(call), self.headers(call), encode_json(body), call.timeout, call.stream)
+        return finish_body(call, params, body)
 
     def parse_response(self, call: Call, response: HttpResponse) -> Any:
         data = decode_json(self.name, call, response)
