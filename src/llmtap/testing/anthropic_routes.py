@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from .http import Request, Response, StreamResponse
+from .http import Request, Response, StreamResponse, fault_response
 from .openai_routes import _PIECES, DEFAULT_PREFIX, split_content
 from .script import Fault, Reply
 
@@ -22,10 +22,9 @@ ERROR_TYPES = {
 }
 
 
-def error_response(status: int, kind: str | None = None, message: str | None = None, headers: dict | None = None, delay: float = 0.0) -> Response:
+def error_response(status: int, kind: str | None = None, message: str | None = None) -> Response:
     kind = kind or ERROR_TYPES.get(status, "api_error")
-    body = {"type": "error", "error": {"type": kind, "message": message or f"{kind} ({status})"}}
-    return Response.json(body, status, headers, delay)
+    return Response.json({"type": "error", "error": {"type": kind, "message": message or f"{kind} ({status})"}}, status)
 
 
 def check_auth(request: Request, api_key: str | None) -> Response | None:
@@ -37,17 +36,15 @@ def check_auth(request: Request, api_key: str | None) -> Response | None:
     return None
 
 
-def _fault(fault: Fault) -> Response:
-    headers = dict(fault.headers or {})
-    if fault.retry_after is not None:
-        headers["retry-after"] = f"{fault.retry_after:g}"
-    if fault.body is not None:
-        headers["content-type"] = fault.content_type or "text/plain"
-        return Response(fault.status, fault.body, headers, fault.delay)
-    message = fault.message
-    if fault.code == "context_length_exceeded":
+def _error_body(status: int, message: str | None, code: str | None) -> dict:
+    if code == "context_length_exceeded":
         message = "prompt is too long: 210000 tokens > 200000 maximum"
-    return error_response(fault.status, None, message, headers, fault.delay)
+    kind = ERROR_TYPES.get(status, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": message or f"{kind} ({status})"}}
+
+
+def _fault(fault: Fault) -> Response:
+    return fault_response(fault, _error_body)
 
 
 def _text(content: Any) -> str:

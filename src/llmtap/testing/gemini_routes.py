@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from .http import Request, Response, StreamResponse
+from .http import Request, Response, StreamResponse, fault_response
 from .openai_routes import DEFAULT_PREFIX, split_content
 from .script import Fault, Reply
 
@@ -15,8 +15,12 @@ STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENI
           429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
 
-def error_response(status: int, message: str, headers: dict | None = None, delay: float = 0.0) -> Response:
-    return Response.json({"error": {"code": status, "message": message, "status": STATUS.get(status, "UNKNOWN")}}, status, headers, delay)
+def _error_body(status: int, message: str | None, code: str | None = None) -> dict:
+    return {"error": {"code": status, "message": message or f"error {status}", "status": STATUS.get(status, "UNKNOWN")}}
+
+
+def error_response(status: int, message: str) -> Response:
+    return Response.json(_error_body(status, message), status)
 
 
 def handle(request: Request, item: Reply | Fault | None, model: str, stream: bool, api_key: str | None) -> Response | StreamResponse:
@@ -31,10 +35,7 @@ def handle(request: Request, item: Reply | Fault | None, model: str, stream: boo
     if fault is not None and fault.code == "content_policy_violation":
         return Response.json({"promptFeedback": {"blockReason": "SAFETY"}, "modelVersion": model})
     if fault is not None and not fault.breaks_stream:
-        if fault.body is not None:
-            return Response(fault.status, fault.body, {"content-type": fault.content_type or "text/plain"}, fault.delay)
-        headers = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
-        return error_response(fault.status, fault.message or f"error {fault.status}", headers, fault.delay)
+        return fault_response(fault, _error_body)
     reply = item if isinstance(item, Reply) else Reply()
     last = next(
         (p.get("text", "") for c in reversed(contents) if c.get("role") == "user" for p in c.get("parts", []) if "text" in p), ""

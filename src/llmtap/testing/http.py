@@ -58,6 +58,18 @@ class StreamResponse:
 Handler = Callable[[Request], "Response | StreamResponse"]
 
 
+def fault_response(fault: Any, body_for: Callable[[int, str | None, str | None], Any]) -> Response:
+    """A scripted Fault as an error answer: its status, Retry-After and extra headers, and
+    either its raw body or the provider's error JSON from ``body_for(status, message, code)``."""
+    headers = dict(fault.headers or {})
+    if fault.retry_after is not None:
+        headers["retry-after"] = f"{fault.retry_after:g}"
+    if fault.body is not None:
+        headers["content-type"] = fault.content_type or "text/plain"
+        return Response(fault.status, fault.body, headers, fault.delay)
+    return Response.json(body_for(fault.status, fault.message, fault.code), fault.status, headers, fault.delay)
+
+
 class HttpServer:
     def __init__(self, handler: Handler) -> None:
         self._handler = handler

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .http import Request, Response, StreamResponse
+from .http import Request, Response, StreamResponse, fault_response
 from .openai_routes import DEFAULT_PREFIX, _vector, split_content
 from .script import Fault, Reply
 
@@ -15,9 +15,7 @@ def _error(status: int, message: str) -> Response:
 
 
 def _fault(fault: Fault) -> Response:
-    if fault.body is not None:
-        return Response(fault.status, fault.body, {"content-type": fault.content_type or "text/plain"}, fault.delay)
-    return _error(fault.status, fault.message or f"error {fault.status}")
+    return fault_response(fault, lambda status, message, code: {"error": message or f"error {status}"})
 
 
 def _answer(request: Request, item: Reply | Fault | None, text: str, chat: bool) -> Response | StreamResponse:

@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+from . import http
 from .http import Request, Response, StreamResponse
 from .script import Fault, Reply
 
@@ -63,14 +64,8 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return Response.json(error_body(status, message, code), status, headers)
 
 
-def fault_response(fault: Fault, body_for: Any = error_body) -> Response:
-    headers = dict(fault.headers or {})
-    if fault.retry_after is not None:
-        headers["retry-after"] = f"{fault.retry_after:g}"
-    if fault.body is not None:
-        headers["content-type"] = fault.content_type or "text/plain"
-        return Response(fault.status, fault.body, headers, fault.delay)
-    return Response.json(body_for(fault.status, fault.message, fault.code), fault.status, headers, fault.delay)
+def fault_response(fault: Fault) -> Response:
+    return http.fault_response(fault, error_body)
 
 
 def _text(content: Any) -> str:
