@@ -503,3 +503,37 @@ async def test_a_cancelled_async_call_logs_one_failure(openai_env, recorder) -> 
     assert llmtap.flush(5)
     assert recorder.names() == ["pre", "failure"]
     assert type(recorder.kwargs["failure"]["exception"]).__name__ == "CancelledError"
+
+
+async def test_async_variants_of_pre_and_stream_hooks(openai_env) -> None:
+    seen: list[str] = []
+
+    class AsyncOnly(CustomLogger):
+        async def async_log_pre_api_call(self, model, messages, kwargs):
+            seen.append(f"pre:{model}")
+
+        async def async_log_stream_event(self, kwargs, response_obj, start_time, end_time):
+            seen.append("chunk")
+
+        async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+            seen.append("success")
+
+    llmtap.callbacks = [AsyncOnly()]
+    stream = await llmtap.acompletion(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    chunks = [c async for c in stream]
+    assert llmtap.flush(5)
+    assert seen[0] == "pre:gpt-4o-mini" and seen[-1] == "success"
+    assert seen.count("chunk") == len(chunks)
+
+
+def test_a_handler_with_only_async_hooks_still_hears_sync_calls(openai_env) -> None:
+    seen: list[str] = []
+
+    class AsyncOnly(CustomLogger):
+        async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+            seen.append(kwargs["log_event_type"])
+
+    llmtap.callbacks = [AsyncOnly()]
+    llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
+    assert llmtap.flush(5)
+    assert seen == ["successful_api_call"]
