@@ -1,7 +1,15 @@
 """Rebuild a whole response from streamed chunks: text, tool-call deltas, finish and usage.
 
-``ChunkAssembler`` is fed chunk by chunk (cheaply: it appends, it does not join) and builds the
+``ChunkAssembler`` is fed chunk by chunk (cheaply: it appends, it does not join, and it reads
+chunk objects and plain OpenAI-shaped dicts alike without converting them) and builds the
 response once at the end; ``stream_chunk_builder`` is LiteLLM's function on top of it.
+
+Per choice index: the role, the content concatenated (None if none ever came), tool-call
+deltas merged by their ``index`` (id, type and name from the first delta that has them,
+arguments concatenated), the legacy ``function_call`` merged the same way, ``reasoning_content``
+and logprobs concatenated, and the last non-null ``finish_reason``. Usage is the last usage a
+chunk carried; without one it is estimated (``tokens.token_counter``) and the response is marked
+``_hidden_params["usage_estimated"] = True``.
 """
 
 from __future__ import annotations
@@ -16,157 +24,235 @@ from .types import (
     FunctionCall,
     Message,
     ModelResponse,
-    ModelResponseStream,
+    OpenAIObject,
     TextChoices,
     TextCompletionResponse,
     Usage,
 )
 
 
+def _fields(obj: Any) -> dict:
+    """The field dict of a chunk part: a plain dict as is, an object's ``__dict__``."""
+    if type(obj) is dict:
+        return obj
+    return obj.__dict__ if isinstance(obj, OpenAIObject) else obj
+
+
 class _ChoiceState:
-    __slots__ = ("role", "parts", "tools", "function", "finish_reason")
+    __slots__ = ("role", "parts", "reasoning", "tools", "function", "finish_reason", "logprobs")
 
     def __init__(self) -> None:
         self.role: str | None = None
         self.parts: list[str] = []
+        self.reasoning: list[str] | None = None
         self.tools: dict[int, list] = {}  # index → [id, type, name, [argument parts]]
         self.function: list | None = None  # [name, [argument parts]]
         self.finish_reason: str | None = None
+        self.logprobs: list | None = None  # logprobs["content"] items, in order
 
 
 class ChunkAssembler:
+    """Collects streamed chunks (``ModelResponseStream``/``TextCompletionResponse`` objects or
+    OpenAI chunk dicts) one at a time; ``build()`` returns the whole response (None if no chunk)."""
+
     __slots__ = ("_first", "_choices", "_usage", "_text")
 
     def __init__(self) -> None:
-        self._first: Any = None
+        self._first: dict | None = None
         self._choices: dict[int, _ChoiceState] = {}
         self._usage: Any = None
         self._text = False
 
     def add(self, chunk: Any) -> None:
-        # Runs once per streamed chunk: reads the objects' dicts directly.
-        if isinstance(chunk, dict):
-            chunk = (
-                TextCompletionResponse.from_openai(chunk)
-                if chunk.get("object") == "text_completion"
-                else ModelResponseStream.from_openai(chunk)
-            )
-        fields = chunk.__dict__
+        # Runs once per streamed chunk: plain dict lookups only.
+        fields = _fields(chunk)
+        choices = fields.get("choices")
         if self._first is None:
-            self._first = chunk
-            self._text = isinstance(chunk, TextCompletionResponse)
+            self._first = fields
+            self._text = (
+                isinstance(chunk, TextCompletionResponse)
+                or fields.get("object") == "text_completion"
+                or bool(choices and "text" in _fields(choices[0]))
+            )
         usage = fields.get("usage")
         if usage:
             self._usage = usage
-        for choice in fields.get("choices") or ():
-            c = choice.__dict__
+        if not choices:
+            return
+        states = self._choices
+        for choice in choices:
+            c = _fields(choice)
             index = c.get("index") or 0
-            state = self._choices.get(index)
+            state = states.get(index)
             if state is None:
-                state = self._choices[index] = _ChoiceState()
+                state = states[index] = _ChoiceState()
             finish = c.get("finish_reason")
             if finish:
                 state.finish_reason = finish
+            logprobs = c.get("logprobs")
+            if logprobs:
+                self._add_logprobs(state, logprobs)
             if self._text:
                 text = c.get("text")
                 if text:
                     state.parts.append(text)
                 continue
             delta = c.get("delta")
-            if delta is None:
+            if not delta:
                 continue
-            d = delta.__dict__
-            role = d.get("role")
-            if role:
-                state.role = role
+            d = _fields(delta)
             content = d.get("content")
             if content:
                 state.parts.append(content)
+            role = d.get("role")
+            if role:
+                state.role = role
             tool_calls = d.get("tool_calls")
             if tool_calls:
                 self._add_tool_calls(state, tool_calls)
             function_call = d.get("function_call")
             if function_call:
-                if state.function is None:
-                    state.function = [None, []]
-                if function_call.get("name"):
-                    state.function[0] = function_call.name
-                if function_call.get("arguments"):
-                    state.function[1].append(function_call.arguments)
+                self._add_function_call(state, function_call)
+            reasoning = d.get("reasoning_content")
+            if reasoning:
+                if state.reasoning is None:
+                    state.reasoning = []
+                state.reasoning.append(reasoning)
 
     @staticmethod
     def _add_tool_calls(state: _ChoiceState, tool_calls: list) -> None:
+        tools = state.tools
         for call in tool_calls:
-            slot = state.tools.get(call.get("index") or 0)
+            t = _fields(call)
+            index = t.get("index") or 0
+            slot = tools.get(index)
             if slot is None:
-                slot = state.tools[call.get("index") or 0] = [None, None, None, []]
-            if call.get("id"):
-                slot[0] = call.id
-            if call.get("type"):
-                slot[1] = call.type
-            function = call.get("function")
-            if function is not None:
-                if function.get("name"):
-                    slot[2] = function.name
-                if function.get("arguments"):
-                    slot[3].append(function.arguments)
+                slot = tools[index] = [None, None, None, []]
+            if slot[0] is None and t.get("id"):
+                slot[0] = t["id"]
+            if slot[1] is None and t.get("type"):
+                slot[1] = t["type"]
+            function = t.get("function")
+            if function:
+                f = _fields(function)
+                if slot[2] is None and f.get("name"):
+                    slot[2] = f["name"]
+                if f.get("arguments"):
+                    slot[3].append(f["arguments"])
+
+    @staticmethod
+    def _add_function_call(state: _ChoiceState, function_call: Any) -> None:
+        f = _fields(function_call)
+        if state.function is None:
+            state.function = [None, []]
+        if state.function[0] is None and f.get("name"):
+            state.function[0] = f["name"]
+        if f.get("arguments"):
+            state.function[1].append(f["arguments"])
+
+    @staticmethod
+    def _add_logprobs(state: _ChoiceState, logprobs: Any) -> None:
+        content = logprobs.get("content") if hasattr(logprobs, "get") else None
+        if content:
+            if state.logprobs is None:
+                state.logprobs = []
+            state.logprobs.extend(content)
 
     def build(self, messages: list | None = None) -> ModelResponse | TextCompletionResponse | None:
+        """The whole response so far; ``messages`` (the prompt) only matter for estimating usage."""
         first = self._first
         if first is None:
             return None
-        estimated = self._usage is None
+        states = sorted(self._choices.items())
+        estimated = not self._usage
         if estimated:
-            completion_text = "".join("".join(s.parts) for s in self._choices.values())
-            prompt_tokens = token_counter(messages=messages) if messages else 0
-            usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=token_counter(text=completion_text))
-        else:
-            usage = Usage.from_openai(self._usage.model_dump()) if hasattr(self._usage, "model_dump") else Usage(**self._usage)
-        if self._text:
-            choices = [
-                TextChoices(index=i, text="".join(s.parts), finish_reason=s.finish_reason, logprobs=None)
-                for i, s in sorted(self._choices.items())
-            ]
-            response: Any = TextCompletionResponse(
-                id=first.get("id"), created=first.get("created"), model=first.get("model"), choices=choices, usage=usage
+            usage = Usage(
+                prompt_tokens=token_counter(messages=messages) if messages else 0,
+                completion_tokens=sum(_completion_tokens(state) for _, state in states),
             )
         else:
-            choices = [self._choice(i, s) for i, s in sorted(self._choices.items())] or [Choices()]
+            raw = self._usage  # a copy, so the chunk handed out and the whole never share one
+            usage = Usage.from_openai(raw if type(raw) is dict else raw.model_dump())
+        if self._text:
+            response: Any = TextCompletionResponse(
+                id=first.get("id"),
+                created=first.get("created"),
+                model=first.get("model"),
+                choices=[
+                    TextChoices(
+                        index=index,
+                        text="".join(state.parts),
+                        finish_reason=state.finish_reason,
+                        logprobs=None,
+                    )
+                    for index, state in states
+                ],
+                usage=usage,
+            )
+        else:
             response = ModelResponse(
                 id=first.get("id"),
                 created=first.get("created"),
                 model=first.get("model"),
                 system_fingerprint=first.get("system_fingerprint"),
-                choices=choices,
+                choices=[_choice(index, state) for index, state in states] or None,
                 usage=usage,
             )
         if estimated:
             response._hidden_params["usage_estimated"] = True
         return response
 
-    @staticmethod
-    def _choice(index: int, state: _ChoiceState) -> Choices:
-        tool_calls = None
-        if state.tools:
-            tool_calls = [
-                ChatCompletionMessageToolCall(
-                    id=slot[0], type=slot[1] or "function", function=Function(name=slot[2], arguments="".join(slot[3]))
-                )
-                for _, slot in sorted(state.tools.items())
-            ]
-        function_call = None
-        if state.function is not None:
-            function_call = FunctionCall(name=state.function[0], arguments="".join(state.function[1]))
-        content = "".join(state.parts) if state.parts else None
-        message = Message(
-            content=content, role=state.role or "assistant", tool_calls=tool_calls, function_call=function_call
-        )
-        return Choices(index=index, message=message, finish_reason=state.finish_reason)
+
+def _completion_tokens(state: _ChoiceState) -> int:
+    total = token_counter(text="".join(state.parts)) if state.parts else 0
+    for slot in state.tools.values():
+        total += token_counter(text=slot[2] or "") + token_counter(text="".join(slot[3]))
+    if state.function is not None:
+        total += token_counter(text=state.function[0] or "") + token_counter(text="".join(state.function[1]))
+    if state.reasoning:
+        total += token_counter(text="".join(state.reasoning))
+    return total
 
 
-def stream_chunk_builder(chunks: list, messages: list | None = None) -> ModelResponse | TextCompletionResponse | None:
-    """The whole response a list of streamed chunks adds up to (None for no chunks)."""
+def _choice(index: int, state: _ChoiceState) -> Choices:
+    tool_calls = None
+    if state.tools:
+        tool_calls = [
+            ChatCompletionMessageToolCall(
+                id=slot[0],
+                type=slot[1] or "function",
+                function=Function(name=slot[2], arguments="".join(slot[3])),
+            )
+            for _, slot in sorted(state.tools.items())
+        ]
+    function_call = None
+    if state.function is not None:
+        function_call = FunctionCall(name=state.function[0], arguments="".join(state.function[1]))
+    extra = {}
+    if state.reasoning is not None:
+        extra["reasoning_content"] = "".join(state.reasoning)
+    message = Message(
+        content="".join(state.parts) if state.parts else None,
+        role=state.role or "assistant",
+        tool_calls=tool_calls,
+        function_call=function_call,
+        **extra,
+    )
+    logprobs = OpenAIObject._wrap({"content": state.logprobs}) if state.logprobs is not None else None
+    return Choices(index=index, message=message, finish_reason=state.finish_reason, logprobs=logprobs)
+
+
+def stream_chunk_builder(
+    chunks: list, messages: list | None = None
+) -> ModelResponse | TextCompletionResponse | None:
+    """The whole response a list of streamed chunks adds up to (None for no chunks).
+
+    ``chunks`` are ``ModelResponseStream`` objects or OpenAI chunk dicts (text-completion chunks
+    give a ``TextCompletionResponse``); ``messages`` are the prompt, used only to estimate usage
+    when no chunk carried any.
+    """
     assembler = ChunkAssembler()
+    add = assembler.add
     for chunk in chunks:
-        assembler.add(chunk)
+        add(chunk)
     return assembler.build(messages=messages)
