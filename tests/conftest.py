@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import llmtap
-from llmtap import exceptions
+from llmtap.retry import RetryPolicy
 
 pytest_plugins = ["llmtap.testing.pytest_plugin"]
 
@@ -26,12 +26,14 @@ _ENV = (
 )
 
 
+FAST_RETRIES = RetryPolicy(initial_backoff=0.001, max_backoff=0.002)
+
+
 @pytest.fixture(autouse=True)
 def clean_settings(monkeypatch: pytest.MonkeyPatch):
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(exceptions, "INITIAL_BACKOFF", 0.001)
-    monkeypatch.setattr(exceptions, "MAX_BACKOFF", 0.002)
+    monkeypatch.setattr(llmtap, "retry_policy", FAST_RETRIES)
     yield
     assert llmtap.flush(timeout=10), "callback deliveries still pending after the test"
     llmtap.callbacks = []

@@ -18,10 +18,11 @@ from llmtap.exceptions import (
     RateLimitError,
     ServiceUnavailableError,
     error_for_status,
-    is_retryable,
     parse_retry_after,
-    retry_delay,
 )
+from llmtap.retry import DEFAULT_POLICY, RetryPolicy
+
+is_retryable = DEFAULT_POLICY.should_retry
 
 
 @pytest.mark.parametrize(
@@ -82,18 +83,61 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after({}) is None
 
 
-def test_delay_honours_retry_after_and_backs_off_with_jitter(monkeypatch) -> None:
-    from llmtap import exceptions
+def test_delay_honours_retry_after_and_backs_off_with_jitter() -> None:
+    policy = RetryPolicy(initial_backoff=0.5, max_backoff=8.0)
 
-    monkeypatch.setattr(exceptions, "INITIAL_BACKOFF", 0.5)  # the suite's conftest makes it tiny
-    monkeypatch.setattr(exceptions, "MAX_BACKOFF", 8.0)
-    assert retry_delay(1, 3.0) == 3.0
-    assert retry_delay(1, 3600.0) <= 0.5  # an absurd ask falls back to backoff
-    first = [retry_delay(1, None) for _ in range(50)]
-    third = [retry_delay(3, None) for _ in range(50)]
+    def delay(attempt: int, asked: float | None) -> float:
+        return policy.delay(attempt, RateLimitError("x", headers={} if asked is None else {"retry-after": str(asked)}))
+
+    assert delay(1, 3.0) == 3.0
+    assert delay(1, 3600.0) <= 0.5  # an absurd ask falls back to backoff
+    first = [delay(1, None) for _ in range(50)]
+    third = [delay(3, None) for _ in range(50)]
     assert all(0.375 <= d <= 0.5 for d in first) and len(set(first)) > 1
     assert all(1.5 <= d <= 2.0 for d in third)
-    assert retry_delay(20, None) <= 8.0
+    assert delay(20, None) <= 8.0
+    assert policy.delay(1) <= 0.5  # no error at hand: plain backoff
+
+
+def test_policy_is_configurable_per_status() -> None:
+    strict = RetryPolicy(retryable_status=frozenset({503}))
+    assert not strict.should_retry(RateLimitError("x"))
+    assert strict.should_retry(ServiceUnavailableError("x"))
+    assert strict.should_retry(APITimeoutError("x"))  # no answer at all is always worth another try
+
+
+def test_decisions_are_logged_at_debug_with_their_reason(caplog) -> None:
+    with caplog.at_level("DEBUG", logger="llmtap"):
+        DEFAULT_POLICY.should_retry(RateLimitError("x"))
+        DEFAULT_POLICY.should_retry(BadRequestError("x"))
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("retrying RateLimitError" in line and "429" in line for line in lines)
+    assert any("not retrying BadRequestError" in line and "400" in line for line in lines)
+
+
+def test_the_request_is_rebuilt_for_every_attempt(openai_env) -> None:
+    """A signed provider needs a fresh signature per attempt: build_request runs once per try."""
+    import llmtap
+    from llmtap.providers import get_provider
+    from llmtap.testing import Fault
+
+    provider = get_provider("openai")
+    built = []
+    original = type(provider).build_request
+
+    def counting(self, call, body):
+        request = original(self, call, body)
+        built.append(request)
+        return request
+
+    openai_env.push(Fault(503), Fault(503))
+    type(provider).build_request = counting
+    try:
+        llmtap.completion(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], num_retries=3)
+    finally:
+        type(provider).build_request = original
+    assert len(built) == 3
+    assert len({id(request) for request in built}) == 3
 
 
 def test_error_carries_retry_after_from_headers() -> None:

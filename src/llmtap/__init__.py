@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .retry import DEFAULT_POLICY, RetryPolicy
+
 __version__ = "0.1.0"
 
 # -- settings (LiteLLM's names) ---------------------------------------------------------------
@@ -19,6 +21,7 @@ success_callback: list = []
 failure_callback: list = []
 drop_params: bool = False
 num_retries: int | None = None
+retry_policy: RetryPolicy = DEFAULT_POLICY  # when and how long to wait before retrying (retry.py)
 request_timeout: float | None = None
 cache: Any = None
 set_verbose: bool = False

@@ -15,6 +15,7 @@ from . import params as P
 from . import routing
 from .exceptions import BadRequestError, UnsupportedParamsError
 from .providers.base import Provider
+from .retry import DEFAULT_POLICY, RetryPolicy
 
 _NOT_SENT = frozenset(P.LIBRARY_PARAMS)
 
@@ -39,6 +40,7 @@ class Call:
     extra_body: dict | None = None
     timeout: float | None = None
     num_retries: int = 0
+    retry_policy: RetryPolicy = DEFAULT_POLICY
     metadata: dict | None = None
     mock_response: Any = None
     library_params: dict = field(default_factory=dict)
@@ -113,6 +115,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
         extra_body=lib.get("extra_body"),
         timeout=timeout,
         num_retries=retries or 0,
+        retry_policy=llmtap.retry_policy,
         metadata=lib.get("metadata"),
         mock_response=mock,
         library_params=lib,

@@ -27,7 +27,6 @@ Each carries ``status_code``, ``llm_provider``, ``model``, ``message`` (the prov
 from __future__ import annotations
 
 import json
-import random
 import time
 from typing import Any
 
@@ -239,12 +238,7 @@ def _find_message(body: Any) -> str | None:
     return None
 
 
-# -- retry policy: pure functions; only the drivers sleep --------------------------------------
-
-RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
-MAX_RETRY_AFTER = 60.0
-INITIAL_BACKOFF = 0.5
-MAX_BACKOFF = 8.0
+# -- what the server asked for; the retry policy itself is in retry.py ---------------------
 
 
 def parse_retry_after(headers: dict | None) -> float | None:
@@ -269,22 +263,3 @@ def parse_retry_after(headers: dict | None) -> float | None:
         if parsed is None:
             return None
         return max(0.0, email.utils.mktime_tz(parsed) - time.time())
-
-
-def is_retryable(error: BaseException) -> bool:
-    if isinstance(error, APIConnectionError):
-        return True
-    if isinstance(error, APIStatusError):
-        should = error.headers.get("x-should-retry")
-        if should in ("true", "false"):
-            return should == "true"
-        return error.status_code in RETRYABLE_STATUS
-    return False
-
-
-def retry_delay(attempt: int, retry_after: float | None) -> float:
-    """Seconds before retry number ``attempt`` (1-based): the server's ask, else jittered backoff."""
-    if retry_after is not None and 0 <= retry_after <= MAX_RETRY_AFTER:
-        return retry_after
-    backoff = min(INITIAL_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)
-    return backoff * (1 - 0.25 * random.random())

@@ -19,11 +19,11 @@ import llmtap
 from . import transport
 from .call import Call, prepare
 from .cost import response_cost
-from .exceptions import APIError, BadRequestError, is_retryable, retry_delay
+from .exceptions import APIError, BadRequestError
 from .logging import sinks as _sinks
 from .logging.record import new_record
 from .streaming import CustomStreamWrapper, transport_error
-from .transport import HttpRequest, HttpResponse, TransportError
+from .wire import HttpRequest, HttpResponse, TransportError
 
 Flow = Generator[Any, Any, Any]
 
@@ -97,9 +97,10 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
     record = call.record
     provider = call.provider
     body = provider.build_body(call)
-    request = provider.build_request(call, body)
     attempt = 0
     while True:
+        # Built afresh for every attempt: a signed request (AWS SigV4) needs a new date and signature.
+        request = provider.build_request(call, body)
         if record is not None:
             record.pre_call(body, request.url, request.headers)
         try:
@@ -109,9 +110,9 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
             error = transport_error(exc, call)
         if error is None:
             break
-        if attempt < call.num_retries and is_retryable(error):
+        if attempt < call.num_retries and call.retry_policy.should_retry(error):
             attempt += 1
-            yield Sleep(retry_delay(attempt, error.retry_after))
+            yield Sleep(call.retry_policy.delay(attempt, error))
             continue
         error.num_retries = attempt
         raise error

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from .chunk_builder import ChunkAssembler
 from .exceptions import APIConnectionError, APIError, APITimeoutError
-from .transport import TransportError
+from .wire import TransportError
 
 if TYPE_CHECKING:
     from .call import Call
     from .providers.base import StreamParser
-    from .transport import HttpResponse
+    from .wire import HttpResponse
 
 
 class CustomStreamWrapper:

@@ -13,9 +13,11 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from .wire import HttpRequest, HttpResponse, TransportError, safe_origin
+from .wire import origin as wire_origin
 
 if TYPE_CHECKING:
     import asyncio
@@ -25,40 +27,6 @@ DEFAULT_TIMEOUT = 600.0
 CONNECT_TIMEOUT_CAP = 30.0
 POOL_SIZE = 64
 READ_SIZE = 65536
-
-
-@dataclass(slots=True)
-class HttpRequest:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes | None = None
-    timeout: float | None = None
-    stream: bool = False
-
-
-@dataclass(slots=True)
-class HttpResponse:
-    """A status and headers, then either ``body`` or ``chunks`` (streams with a 2xx status)."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes = b""
-    chunks: Iterator[bytes] | AsyncIterator[bytes] | None = None
-    _close: Any = field(default=None, repr=False)
-
-    def close(self) -> None:
-        if self._close is not None:
-            closer, self._close = self._close, None
-            closer()
-
-
-class TransportError(Exception):
-    """The request got no usable answer. ``kind`` is "connect", "timeout" or "read"."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def _timeouts(request: HttpRequest) -> tuple[float, float]:
@@ -86,8 +54,7 @@ _proxies: dict[str, str | None] = {}  # origin → proxy URL (None: direct)
 
 def _proxy_for(url: str) -> tuple[str, str | None]:
     """(origin, proxy) for a URL, from HTTP(S)_PROXY and NO_PROXY, read once per origin."""
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    origin = wire_origin(url)
     try:
         return origin, _proxies[origin]
     except KeyError:
@@ -95,15 +62,11 @@ def _proxy_for(url: str) -> tuple[str, str | None]:
 
         proxy = None
         proxies = urllib.request.getproxies()
+        parts = urlsplit(url)
         if proxies and not urllib.request.proxy_bypass(parts.hostname or ""):
             proxy = proxies.get(parts.scheme)
         _proxies[origin] = proxy
         return origin, proxy
-
-
-def _origin_of(url: str) -> str:
-    end = url.find("/", url.find("//") + 2)
-    return url if end < 0 else url[:end]
 
 
 def _sync_target(url: str) -> tuple[Any, str]:
@@ -111,7 +74,7 @@ def _sync_target(url: str) -> tuple[Any, str]:
 
     Direct connections go straight to the origin's connection pool with the path alone, which
     skips the pool manager's per-request URL parsing; proxied ones go through a ProxyManager."""
-    origin = _origin_of(url)
+    origin = wire_origin(url)
     pool = _sync_by_origin.get(origin)
     if pool is None:
         pool = _sync_by_origin[origin] = _new_sync_target(url, origin)
@@ -165,7 +128,7 @@ def send(request: HttpRequest) -> HttpResponse:
             decode_content=True,
         )
     except NewConnectionError as exc:  # (a subclass of ConnectTimeoutError in urllib3 2)
-        raise TransportError("connect", f"cannot connect to {_origin(request.url)}: {exc}") from exc
+        raise TransportError("connect", f"cannot connect to {safe_origin(request.url)}: {exc}") from exc
     except ConnectTimeoutError as exc:
         raise TransportError("timeout", f"connect timed out after {connect:g}s") from exc
     except ReadTimeoutError as exc:
@@ -207,11 +170,6 @@ def _sync_chunks(raw: Any) -> Iterator[bytes]:
         if not finished:
             raw.close()
         raw.release_conn()
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 # -- async: aiohttp, one session per event loop -----------------------------------------------
@@ -281,7 +239,7 @@ async def asend(request: HttpRequest) -> HttpResponse:
     except asyncio.TimeoutError as exc:
         raise TransportError("timeout", f"no answer within {read:g}s") from exc
     except aiohttp.ClientConnectorError as exc:
-        raise TransportError("connect", f"cannot connect to {_origin(request.url)}") from exc
+        raise TransportError("connect", f"cannot connect to {safe_origin(request.url)}") from exc
     except aiohttp.ClientError as exc:
         raise TransportError("connect", f"{type(exc).__name__}: {exc}") from exc
     headers = {key.lower(): value for key, value in raw.headers.items()}

@@ -11,13 +11,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import error_for_status
-from ..transport import HttpRequest
 from ..types import ModelResponse, ModelResponseStream
+from ..wire import HttpRequest
 from .base import Provider, SSEJSONParser, StreamParser, decode_json, encode_json
 
 if TYPE_CHECKING:
     from ..call import Call
-    from ..transport import HttpResponse
+    from ..wire import HttpResponse
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096

@@ -18,7 +18,7 @@ from .base import SSEJSONParser, StreamParser, decode_json
 
 if TYPE_CHECKING:
     from ..call import Call
-    from ..transport import HttpResponse
+    from ..wire import HttpResponse
 
 HUMAN = "\n\nHuman: "
 ASSISTANT = "\n\nAssistant: "

@@ -22,7 +22,7 @@ from ..sse import SSEDecoder
 
 if TYPE_CHECKING:
     from ..call import Call
-    from ..transport import HttpResponse
+    from ..wire import HttpResponse
 
 
 class StreamParser:

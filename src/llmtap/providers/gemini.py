@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..exceptions import ContentPolicyViolationError
-from ..transport import HttpRequest
 from ..types import ModelResponse, ModelResponseStream
+from ..wire import HttpRequest
 from .base import Provider, SSEJSONParser, StreamParser, decode_json, encode_json
 
 if TYPE_CHECKING:
     from ..call import Call
-    from ..transport import HttpResponse
+    from ..wire import HttpResponse
 
 CONFIG_NAMES = {
     "temperature": "temperature",

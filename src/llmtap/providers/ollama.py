@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import APIConnectionError, APIResponseValidationError, error_for_status
 from ..sse import NDJSONDecoder
-from ..transport import HttpRequest
 from ..types import EmbeddingResponse, ModelResponse, ModelResponseStream, TextCompletionResponse
+from ..wire import HttpRequest
 from .base import Provider, StreamParser, decode_json, encode_json
 
 if TYPE_CHECKING:
     from ..call import Call
-    from ..transport import HttpResponse
+    from ..wire import HttpResponse
 
 OPTION_NAMES = {
     "temperature": "temperature",

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import APIResponseValidationError, error_for_status
-from ..transport import HttpRequest
 from ..types import EmbeddingResponse, ModelResponse, ModelResponseStream, TextCompletionResponse
+from ..wire import HttpRequest
 from .base import Provider, SSEJSONParser, StreamParser, decode_json, encode_json
 
 if TYPE_CHECKING:
     from ..call import Call
-    from ..transport import HttpResponse
+    from ..wire import HttpResponse
 
 _PATHS = {"completion": "/chat/completions", "text_completion": "/completions", "embedding": "/embeddings"}
 _RESPONSE_TYPES: dict[str, Any] = {
