@@ -64,8 +64,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
         if mock is None:
             raise
         provider, provider_model = None, model
-    text_via_chat = call_type == "text_completion" and provider is not None and _text_needs_chat(
-        provider,
+    text_via_chat = call_type == "text_completion" and provider is not None and provider.text_via_chat(
         provider_model,
         bool(lib.get("api_base") or lib.get("base_url") or llmtap.api_base or routing.first_env(provider.base_env)),
     )
@@ -133,21 +132,3 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
                 or provider.default_version
             )
     return call
-
-
-_TEXT_NATIVE = frozenset({"anthropic_text", "ollama", "ollama_chat"})
-_CHAT_ONLY = frozenset({"anthropic", "gemini"})
-
-
-def _text_needs_chat(provider: Provider, model: str, custom_base: bool) -> bool:
-    """Legacy text completions for a model that only has a chat endpoint go through chat.
-
-    OpenAI's own API serves /completions only for instruct/davinci/babbage models; other
-    OpenAI-compatible servers (a base URL you chose) usually serve it for every model."""
-    if provider.name in _TEXT_NATIVE:
-        return False
-    if provider.name in _CHAT_ONLY:
-        return True
-    if provider.name != "openai" or custom_base:
-        return False
-    return not ("instruct" in model or model.startswith(("davinci", "babbage")))

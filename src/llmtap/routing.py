@@ -1,7 +1,7 @@
 """Which provider serves a model name, and where its key and base URL come from.
 
-``"provider/model"`` names the provider explicitly; bare names are recognised by their family
-(``gpt-*``, ``o1*``/``o3*``/``o4*``, ``text-embedding-*`` → openai; ``claude-*`` →
+``"provider/model"`` names the provider explicitly; a bare name belongs to the provider whose
+class claims it (``bare_names``, then ``bare_prefixes``: ``gpt-*`` → openai, ``claude-*`` →
 anthropic, the legacy claude-2 and claude-instant-1 → anthropic_text). Keys and bases come from
 the call's arguments first, then the provider's usual environment variables.
 """
@@ -11,26 +11,8 @@ from __future__ import annotations
 import os
 
 from .exceptions import AuthenticationError, BadRequestError
-from .providers import REGISTRY, get_provider
+from .providers import get_provider, is_registered, names, provider_for_bare_name
 from .providers.base import Provider
-
-_OPENAI_PREFIXES = (
-    "gpt-",
-    "o1",
-    "o3",
-    "o4",
-    "chatgpt-",
-    "text-embedding-",
-    "davinci",
-    "babbage",
-    "omni-moderation",
-    "dall-e",
-    "gpt-image",
-    "whisper",
-    "tts-",
-    "codex-",
-    "computer-use-",
-)
 
 
 def resolve_provider(model: str, custom_llm_provider: str | None = None) -> tuple[Provider, str]:
@@ -38,36 +20,33 @@ def resolve_provider(model: str, custom_llm_provider: str | None = None) -> tupl
     if not isinstance(model, str) or not model.strip():
         raise BadRequestError("model is required: pass model='provider/model-name'", model=None)
     if custom_llm_provider:
-        if custom_llm_provider not in REGISTRY:
+        if not is_registered(custom_llm_provider):
             raise _unknown_provider(custom_llm_provider, model)
         prefix = custom_llm_provider + "/"
         name = model[len(prefix) :] if model.startswith(prefix) else model
         return get_provider(custom_llm_provider), name
     prefix, slash, rest = model.partition("/")
     if slash:
-        if prefix == "anthropic" and rest.startswith(("claude-2", "claude-instant-1")):
-            prefix = "anthropic_text"
-        if prefix not in REGISTRY:
+        if not is_registered(prefix):
             raise _unknown_provider(prefix, model)
         if not rest:
             raise BadRequestError(f"model {model!r} names a provider but no model", model=model)
-        return get_provider(prefix), rest
-    if model.startswith(_OPENAI_PREFIXES):
-        return get_provider("openai"), model
-    if model.startswith("claude"):
-        from .providers.anthropic_text import LEGACY_MODELS
-
-        return get_provider("anthropic_text" if model in LEGACY_MODELS else "anthropic"), model
+        provider = get_provider(prefix)
+        variant = provider.variant(rest)
+        return (get_provider(variant) if variant else provider), rest
+    name = provider_for_bare_name(model)
+    if name is not None:
+        return get_provider(name), model
     raise BadRequestError(
         f"cannot tell which provider serves model {model!r}: name it as 'provider/model', "
-        f"e.g. 'openai/{model}' for an OpenAI-compatible server. Providers: {', '.join(sorted(REGISTRY))}",
+        f"e.g. 'openai/{model}' for an OpenAI-compatible server. Providers: {', '.join(names())}",
         model=model,
     )
 
 
 def _unknown_provider(name: str, model: str) -> BadRequestError:
     return BadRequestError(
-        f"unknown provider {name!r} in model {model!r}. Providers: {', '.join(sorted(REGISTRY))}",
+        f"unknown provider {name!r} in model {model!r}. Providers: {', '.join(names())}",
         model=model,
         llm_provider=name,
     )
@@ -81,10 +60,6 @@ def first_env(names: tuple[str, ...]) -> str | None:
     return None
 
 
-_MODULE_KEYS = {"openai": "openai_key", "azure": "azure_key", "anthropic": "anthropic_key",
-                "anthropic_text": "anthropic_key", "gemini": "gemini_key"}
-
-
 def resolve_key(provider: Provider, explicit: str | None, model: str, has_custom_base: bool) -> str | None:
     """The key from the call, else ``llmtap.<provider>_key`` / ``llmtap.api_key``, else the
     environment; a missing key fails before any request.
@@ -94,11 +69,11 @@ def resolve_key(provider: Provider, explicit: str | None, model: str, has_custom
 
     key = (
         explicit
-        or getattr(llmtap, _MODULE_KEYS.get(provider.name, ""), None)
+        or (getattr(llmtap, provider.module_key, None) if provider.module_key else None)
         or llmtap.api_key
         or first_env(provider.key_env)
     )
-    if key or not provider.needs_key or (has_custom_base and provider.name == "openai"):
+    if key or not provider.needs_key or (has_custom_base and provider.key_optional_at_custom_base):
         return key
     names = " or ".join(provider.key_env) or "api_key="
     raise AuthenticationError(

@@ -22,8 +22,6 @@ from .custom_logger import CustomLogger
 
 OPERATIONS = {"completion": "chat", "acompletion": "chat", "text_completion": "text_completion",
               "atext_completion": "text_completion", "embedding": "embeddings", "aembedding": "embeddings"}
-PROVIDERS = {"azure": "azure.ai.openai", "gemini": "gcp.gemini", "mistral": "mistral_ai", "xai": "x_ai",
-             "anthropic_text": "anthropic", "together_ai": "together_ai", "ollama_chat": "ollama"}
 REQUEST_ATTRIBUTES = {
     "temperature": "gen_ai.request.temperature",
     "top_p": "gen_ai.request.top_p",
@@ -80,7 +78,7 @@ class OpenTelemetryLogger(CustomLogger):
     def _record(self, kwargs: dict, response: Any) -> None:
         slo = kwargs["standard_logging_object"]
         operation = OPERATIONS.get(slo["call_type"], "chat")
-        provider = PROVIDERS.get(slo["custom_llm_provider"], slo["custom_llm_provider"])
+        provider = _otel_name(slo["custom_llm_provider"])
         request_model = kwargs.get("model") or slo["model"]
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": operation,
@@ -152,3 +150,13 @@ class OpenTelemetryLogger(CustomLogger):
                 self.token_usage.record(slo["completion_tokens"], {**metric_attributes, "gen_ai.token.type": "output"})
             if ttft is not None:
                 self.first_chunk.record(ttft, metric_attributes)
+
+
+def _otel_name(provider: str | None) -> str | None:
+    """gen_ai.provider.name: what the provider's class declares (its own name if unknown)."""
+    from ..providers import get_provider
+
+    try:
+        return get_provider(provider).otel_name
+    except Exception:
+        return provider

@@ -192,7 +192,7 @@ class CallRecord:
         kwargs["additional_args"] = {
             "complete_input_dict": body,
             "api_base": url,
-            "headers": mask_headers(headers),
+            "headers": mask_headers(headers, call.provider.secret_headers if call.provider else ()),
             "attempt": self.attempts,
         }
         self._emit(PRE)
@@ -283,7 +283,9 @@ def _as_messages(call: Call) -> Any:
     return call.input
 
 
-_SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key")
+# Masked whatever the provider: the generic credential headers, and any name that says it holds one.
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "api-key", "x-api-key"})
+_SECRET_WORDS = ("key", "token", "secret", "signature", "credential", "password", "auth")
 
 
 def mask_secret(value: str | None) -> str | None:
@@ -294,10 +296,13 @@ def mask_secret(value: str | None) -> str | None:
     return f"{value[:3]}...{value[-4:]}"
 
 
-def mask_headers(headers: dict) -> dict:
+def mask_headers(headers: dict, secret: frozenset[str] | tuple = ()) -> dict:
+    """Headers with credentials masked: the provider's declared ``secret_headers``, the generic
+    ones, and any header whose name looks like it carries a secret."""
     masked = {}
     for name, value in headers.items():
-        if name.lower() in _SECRET_HEADERS:
+        lower = name.lower()
+        if lower in secret or lower in _SECRET_HEADERS or any(word in lower for word in _SECRET_WORDS):
             scheme, _, token = value.partition(" ")
             value = f"{scheme} {mask_secret(token)}" if token else mask_secret(value)
         masked[name] = value

@@ -57,7 +57,16 @@ class Anthropic(Provider):
     key_env = ("ANTHROPIC_API_KEY",)
     base_env = ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_BASE")
     default_base = "https://api.anthropic.com"
+    text_completion = "chat"
+    secret_headers = frozenset({"x-api-key", "authorization"})
+    module_key = "anthropic_key"
+    bare_prefixes = ("claude",)
+    otel_name = "anthropic"
     supported_params = {"completion": _CHAT, "text_completion": frozenset(), "embedding": frozenset()}
+
+    def variant(self, model: str) -> str | None:
+        # "anthropic/claude-2.1" still means the legacy text-completions API
+        return "anthropic_text" if model.startswith(("claude-2", "claude-instant-1")) else None
 
     def url(self, call: Call) -> str:
         base = call.api_base

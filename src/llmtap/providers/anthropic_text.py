@@ -54,7 +54,13 @@ def build_prompt(messages: list[dict]) -> str:
 
 class AnthropicText(Anthropic):
     name = "anthropic_text"
+    text_completion = "native"
+    bare_prefixes = ()
+    bare_names = LEGACY_MODELS
     supported_params = {"completion": _TEXT, "text_completion": _TEXT, "embedding": frozenset()}
+
+    def variant(self, model: str) -> str | None:
+        return None
 
     def url(self, call: Call) -> str:
         base = call.api_base

@@ -18,6 +18,12 @@ class Azure(OpenAI):
     version_env = ("AZURE_API_VERSION", "OPENAI_API_VERSION")
     default_base = None
     default_version = "2024-10-21"
+    text_completion = "native"
+    secret_headers = frozenset({"api-key", "authorization"})
+    module_key = "azure_key"
+    bare_prefixes = ()
+    otel_name = "azure.ai.openai"
+    key_optional_at_custom_base = False
 
     def url(self, call: Call) -> str:
         deployment = quote(call.provider_model, safe="")

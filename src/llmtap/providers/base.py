@@ -1,9 +1,47 @@
-"""What every provider is: pure transforms between a resolved call and bytes on the wire.
+"""The provider contract: what a provider is, what it must declare, and what it must never do.
 
-A provider never does I/O. It turns a ``Call`` into a body (what callbacks see as
-``complete_input_dict``), the body into an ``HttpRequest``, an ``HttpResponse`` into a response
-object, an error answer into an ``APIError``, and gives a stream parser that
-turns bytes into chunks. The sync and async paths run the very same code.
+A provider is a pure transform between a resolved ``Call`` and bytes on the wire. It never does
+I/O and imports neither ``transport`` nor ``logging`` nor ``caching`` (tests/test_architecture.py
+enforces it); the only values it shares with the transport are those of ``llmtap.wire``. The
+sync and async paths run the very same provider code.
+
+Adding a provider is: a module here with one ``Provider`` subclass, one line in
+``providers/__init__.py`` (or an entry point in your own package, group ``llmtap.providers``),
+routes in the emulator (``llmtap/testing/<name>_routes.py``) and tests. Nothing else in the
+package lists providers: every fact about one lives in its class.
+
+**Facts** (class attributes; those marked *required* have no default, and a provider missing one
+is refused when the registry loads it, naming what is missing):
+
+``name``                 *required* provider name reported to callbacks (``custom_llm_provider``)
+``text_completion``      *required* how ``text_completion`` is served: ``"native"`` (the provider
+                         has a text endpoint), ``"chat"`` (it has none: the prompt goes through
+                         chat and the answer comes back text-shaped), or ``"by_model"`` (decided
+                         per model by the method ``model_is_chat_only``)
+``secret_headers``       *required* lower-case names of the request headers that carry
+                         credentials; callbacks, spans and logs see them masked
+``module_key``           *required* the ``llmtap.<attribute>`` holding a key set in code (e.g.
+                         ``"openai_key"``), or None
+``bare_prefixes``        *required* model-name prefixes that mean this provider when a model is
+                         named without ``provider/`` (``"claude"``); () for none
+``otel_name``            *required* ``gen_ai.provider.name`` in OpenTelemetry spans (the semantic
+                         conventions' well-known value where there is one)
+``bare_names``           exact bare model names claimed (beat any prefix); default none
+``key_env`` / ``base_env`` / ``version_env``   environment variables, first set one wins
+``default_base`` / ``default_version``         used when neither call nor environment gives one
+``needs_key``            a call without a key fails before sending (default True)
+``key_optional_at_custom_base``  no key needed once the user chose the base URL (default False)
+``supported_params``     per call type, the OpenAI-surface parameters accepted (others are
+                         refused, or dropped with ``drop_params=True``); a missing call type
+                         accepts them all
+
+**Transforms** (methods): ``build_body(call)`` returns the JSON-able body callbacks see as
+``complete_input_dict``; ``build_request(call, body)`` returns an ``HttpRequest`` and is called
+again for every retry, so signing (dates, signatures, tokens) belongs there;
+``parse_response(call, response)`` returns the response object; ``stream_parser(call)`` returns
+a ``StreamParser`` (bytes in, chunks out); ``error_from_response(call, response)`` returns the
+``APIError`` for an error status. ``variant(model)`` may name another registered provider that
+should serve an explicit ``<name>/<model>`` (Anthropic's legacy text models).
 """
 
 from __future__ import annotations
@@ -22,7 +60,18 @@ from ..sse import SSEDecoder
 
 if TYPE_CHECKING:
     from ..call import Call
-    from ..wire import HttpResponse
+    from ..wire import HttpRequest, HttpResponse
+
+TEXT_COMPLETION_MODES = frozenset({"native", "chat", "by_model"})
+# Facts with no default: a provider that forgets one is refused at load, not half-served.
+REQUIRED_FACTS: dict[str, Any] = {
+    "name": str,
+    "text_completion": str,
+    "secret_headers": frozenset,
+    "module_key": (str, type(None)),
+    "bare_prefixes": tuple,
+    "otel_name": str,
+}
 
 
 class StreamParser:
@@ -91,24 +140,46 @@ class SSEJSONParser(StreamParser):
 
 
 class Provider:
+    """Base of every provider; see the module docstring for the contract."""
+
     name: ClassVar[str]
+    text_completion: ClassVar[str]
+    secret_headers: ClassVar[frozenset[str]]
+    module_key: ClassVar[str | None]
+    bare_prefixes: ClassVar[tuple[str, ...]]
+    otel_name: ClassVar[str]
+    bare_names: ClassVar[frozenset[str]] = frozenset()
     key_env: ClassVar[tuple[str, ...]] = ()
     base_env: ClassVar[tuple[str, ...]] = ()
     version_env: ClassVar[tuple[str, ...]] = ()
     default_base: ClassVar[str | None] = None
     default_version: ClassVar[str | None] = None
     needs_key: ClassVar[bool] = True
-    # Per call type, the OpenAI-surface parameters this provider accepts (others are refused,
-    # or dropped with drop_params=True); None accepts them all.
+    key_optional_at_custom_base: ClassVar[bool] = False
     supported_params: ClassVar[dict[str, frozenset[str]]] = {}
 
     def __init__(self, registered_as: str | None = None) -> None:
         """Providers are built once, by the registry, under the name they are registered as."""
 
+    def text_via_chat(self, model: str, custom_base: bool) -> bool:
+        """Whether ``text_completion`` for this model goes through the chat endpoint."""
+        mode = self.text_completion
+        if mode == "by_model":
+            return self.model_is_chat_only(model, custom_base)
+        return mode == "chat"
+
+    def model_is_chat_only(self, model: str, custom_base: bool) -> bool:
+        """For ``text_completion = "by_model"``: whether this model lacks a text endpoint."""
+        raise NotImplementedError
+
+    def variant(self, model: str) -> str | None:
+        """Another registered provider that serves ``<this name>/<model>``, if any."""
+        return None
+
     def build_body(self, call: Call) -> dict:
         raise NotImplementedError
 
-    def build_request(self, call: Call, body: dict) -> Any:
+    def build_request(self, call: Call, body: dict) -> HttpRequest:
         raise NotImplementedError
 
     def parse_response(self, call: Call, response: HttpResponse) -> Any:
@@ -151,3 +222,20 @@ def decode_json(provider: str, call: Call, response: HttpResponse) -> Any:
             status_code=response.status,
             headers=response.headers,
         ) from None
+
+
+def missing_facts(provider: Provider) -> list[str]:
+    """The required facts a provider does not declare (or declares with the wrong type)."""
+    missing = []
+    for fact, kind in REQUIRED_FACTS.items():
+        value = getattr(provider, fact, _ABSENT)
+        if value is _ABSENT or not isinstance(value, kind):
+            missing.append(fact)
+    if "text_completion" not in missing and provider.text_completion not in TEXT_COMPLETION_MODES:
+        missing.append(f"text_completion (one of {', '.join(sorted(TEXT_COMPLETION_MODES))})")
+    if "secret_headers" not in missing and any(name != name.lower() for name in provider.secret_headers):
+        missing.append("secret_headers (lower-case names)")
+    return missing
+
+
+_ABSENT = object()

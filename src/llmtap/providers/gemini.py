@@ -42,6 +42,11 @@ class Gemini(Provider):
     key_env = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     base_env = ("GEMINI_API_BASE",)
     default_base = "https://generativelanguage.googleapis.com"
+    text_completion = "chat"
+    secret_headers = frozenset({"x-goog-api-key", "authorization"})
+    module_key = "gemini_key"
+    bare_prefixes = ()
+    otel_name = "gcp.gemini"
     supported_params = {"completion": _SUPPORTED, "text_completion": frozenset(), "embedding": frozenset()}
 
     def build_body(self, call: Call) -> dict:

@@ -41,6 +41,11 @@ class Ollama(Provider):
     base_env = ("OLLAMA_API_BASE", "OLLAMA_HOST")
     default_base = "http://localhost:11434"
     needs_key = False
+    text_completion = "native"
+    secret_headers = frozenset({"authorization"})
+    module_key = None
+    bare_prefixes = ()
+    otel_name = "ollama"
     supported_params = {"completion": _SUPPORTED, "text_completion": _SUPPORTED, "embedding": frozenset({"dimensions"})}
 
     def build_body(self, call: Call) -> dict:

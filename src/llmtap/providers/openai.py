@@ -30,6 +30,22 @@ class OpenAI(Provider):
     key_env = ("OPENAI_API_KEY",)
     base_env = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
     default_base = "https://api.openai.com/v1"
+    text_completion = "by_model"
+    secret_headers = frozenset({"authorization"})
+    module_key = "openai_key"
+    bare_prefixes = (
+        "gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-", "davinci", "babbage", "omni-moderation",
+        "dall-e", "gpt-image", "whisper", "tts-", "codex-", "computer-use-",
+    )
+    otel_name = "openai"
+    key_optional_at_custom_base = True  # an OpenAI-compatible server you run may want no key
+
+    def model_is_chat_only(self, model: str, custom_base: bool) -> bool:
+        """OpenAI's own API serves /completions only for instruct/davinci/babbage models; other
+        OpenAI-compatible servers (a base URL you chose) usually serve it for every model."""
+        if custom_base:
+            return False
+        return not ("instruct" in model or model.startswith(("davinci", "babbage")))
 
     def url(self, call: Call) -> str:
         return call.api_base + _PATHS[call.call_type]
