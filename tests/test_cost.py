@@ -26,7 +26,8 @@ def test_cached_prompt_tokens_use_their_rate() -> None:
 
 
 def test_dated_and_prefixed_names_resolve() -> None:
-    assert llmtap.get_model_info("gpt-4o-mini-2024-07-18")["key"] == "gpt-4o-mini"
+    assert llmtap.get_model_info("gpt-4o-mini-2024-07-18")["key"] == "gpt-4o-mini-2024-07-18"
+    assert llmtap.get_model_info("gpt-4o-mini-2099-01-01")["key"] == "gpt-4o-mini"  # undated fallback
     assert llmtap.get_model_info("openai/gpt-4o")["key"] == "gpt-4o"
 
 

@@ -35,8 +35,29 @@ azure_key: str | None = None
 anthropic_key: str | None = None
 gemini_key: str | None = None
 
+from .capabilities import (  # noqa: E402
+    ModelNotMappedError,
+    get_llm_provider,
+    get_max_tokens,
+    get_model_info,
+    get_supported_openai_params,
+    get_valid_models,
+    supports_audio_input,
+    supports_audio_output,
+    supports_function_calling,
+    supports_parallel_function_calling,
+    supports_pdf_input,
+    supports_prompt_caching,
+    supports_reasoning,
+    supports_response_schema,
+    supports_system_messages,
+    supports_tool_choice,
+    supports_vision,
+    supports_web_search,
+    validate_environment,
+)
 from .chunk_builder import stream_chunk_builder  # noqa: E402
-from .cost import completion_cost, cost_per_token, get_model_info, register_model  # noqa: E402
+from .cost import completion_cost, cost_per_token, register_model  # noqa: E402
 from .exceptions import (  # noqa: E402
     APIConnectionError,
     APIError,
@@ -127,4 +148,8 @@ def __getattr__(name: str) -> Any:
         from .cost import model_cost
 
         return model_cost()
+    if name == "model_list":
+        from .capabilities import model_list
+
+        return model_list()
     raise AttributeError(f"module 'llmtap' has no attribute {name!r}")

@@ -80,8 +80,9 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
             P.check_type(name, value, types, model)
         wire[name] = value
 
-    supported = provider.supported_params.get(call_type) if provider is not None else None
-    unsupported = [] if supported is None else [n for n in wire if n in table and n not in supported]
+    unsupported = [] if provider is None else provider.unsupported(
+        provider_model, call_type, {n: v for n, v in wire.items() if n in table}
+    )
     if unsupported:
         if lib.get("drop_params", llmtap.drop_params):
             for name in unsupported:

@@ -1,4 +1,4 @@
-"""What a call cost, from the price table shipped in data/model_prices.json.
+"""What a call cost, from the model table shipped in data/models/ (see its README).
 
 The table is read on first use, once. ``register_model`` adds or overrides prices for custom
 or private models. In the call path an unknown model gives ``None`` and one warning; the
@@ -7,7 +7,6 @@ public functions raise, because a caller asking for a price wants to know there 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -26,10 +25,9 @@ def model_cost() -> dict[str, dict[str, Any]]:
     if _table is None:
         with _lock:
             if _table is None:
-                from importlib import resources
+                from .model_table import load
 
-                raw = resources.files("llmtap").joinpath("data/model_prices.json").read_text("utf-8")
-                _table = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}
+                _table = load()
     return _table
 
 

@@ -176,6 +176,17 @@ class Provider:
         """Another registered provider that serves ``<this name>/<model>``, if any."""
         return None
 
+    def params_for(self, model: str, call_type: str) -> frozenset[str] | None:
+        """The OpenAI parameters this provider takes for this model (None: all of them).
+
+        The peer checks ``drop_params`` per model; a provider whose models differ overrides this."""
+        return self.supported_params.get(call_type)
+
+    def unsupported(self, model: str, call_type: str, params: dict) -> list[str]:
+        """The names in ``params`` this model will not take (refused, or dropped by drop_params)."""
+        allowed = self.params_for(model, call_type)
+        return [] if allowed is None else [name for name in params if name not in allowed]
+
     def build_body(self, call: Call) -> dict:
         raise NotImplementedError
 

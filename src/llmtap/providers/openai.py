@@ -25,6 +25,31 @@ _RESPONSE_TYPES: dict[str, Any] = {
 }
 
 
+def _chat_params() -> frozenset[str]:
+    from ..params import CHAT_PARAMS
+
+    return frozenset(CHAT_PARAMS)
+
+
+# Reasoning models take fewer sampling knobs: OpenAI refuses the rest with a 400.
+_NOT_FOR_O_SERIES = frozenset({"top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
+                               "parallel_tool_calls"})
+_NOT_FOR_GPT5 = frozenset({"top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
+                           "logit_bias", "stop", "modalities", "prediction", "audio", "web_search_options"})
+
+
+def reasoning_family(model: str) -> str | None:
+    """"o" for o1/o3/o4..., "gpt-5" for GPT-5 reasoning models, None for the rest."""
+    name = model.rsplit("/", 1)[-1]
+    if name.startswith("ft:"):
+        name = name[3:]
+    if name.startswith(("o1", "o3", "o4")):
+        return "o"
+    if name.startswith("gpt-5") and "chat" not in name:
+        return "gpt-5"
+    return None
+
+
 class OpenAI(Provider):
     name = "openai"
     key_env = ("OPENAI_API_KEY",)
@@ -47,6 +72,21 @@ class OpenAI(Provider):
             return False
         return not ("instruct" in model or model.startswith(("davinci", "babbage")))
 
+    def params_for(self, model: str, call_type: str) -> frozenset[str] | None:
+        family = reasoning_family(model) if call_type == "completion" else None
+        if family is None:
+            return self.supported_params.get(call_type)
+        return _chat_params() - (_NOT_FOR_O_SERIES if family == "o" else _NOT_FOR_GPT5)
+
+    def unsupported(self, model: str, call_type: str, params: dict) -> list[str]:
+        names = super().unsupported(model, call_type, params)
+        temperature = params.get("temperature")
+        if temperature is not None and temperature != 1 and "temperature" not in names and (
+            call_type == "completion" and reasoning_family(model)
+        ):
+            names.append("temperature")  # reasoning models take only the default, 1
+        return names
+
     def url(self, call: Call) -> str:
         return call.api_base + _PATHS[call.call_type]
 
@@ -65,6 +105,8 @@ class OpenAI(Provider):
         else:
             body["input"] = call.input
         body.update(call.params)
+        if "max_tokens" in body and call.call_type == "completion" and reasoning_family(call.provider_model):
+            body.setdefault("max_completion_tokens", body.pop("max_tokens"))  # the only name they take
         if call.stream:
             body["stream"] = True
         if call.extra_body:
