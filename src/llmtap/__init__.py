@@ -144,6 +144,10 @@ def __getattr__(name: str) -> Any:
         from .caching import Cache
 
         return Cache
+    if name in ("Router", "RouterRateLimitError", "RetryPolicy", "AllowedFailsPolicy"):
+        from . import router
+
+        return getattr(router, name)
     if name == "model_cost":
         from .cost import model_cost
 

@@ -96,6 +96,9 @@ LIBRARY_PARAMS: dict[str, tuple[type, ...]] = {
     "input_cost_per_token": _NUMBER,
     "turn_off_message_logging": (bool,),
     "output_cost_per_token": _NUMBER,
+    # set by the Router on each attempt (llmtap/router): the deployment and the attempt's hook
+    "model_info": (dict,),
+    "router_attempt": (object,),
 }
 
 

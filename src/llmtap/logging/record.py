@@ -145,6 +145,8 @@ class CallRecord:
             "timeout": call.timeout,
             "model": call.model,
         }
+        if "model_info" in call.library_params:  # a Router attempt: the deployment it went to
+            litellm_params["model_info"] = call.library_params["model_info"]
         self.kwargs: dict[str, Any] = {
             "model": call.provider_model,
             "messages": call.messages if call.messages is not None else _as_messages(call),
@@ -208,7 +210,17 @@ class CallRecord:
         if STREAM in self.wanted:
             self._emit(STREAM, chunk, datetime.datetime.now())
 
+    def _route(self, exc: BaseException | None) -> None:
+        """A Router attempt: say which attempt this was and whether it is the request's outcome."""
+        attempt = self.call.library_params.get("router_attempt")
+        if attempt is not None and self.state != "done":
+            try:
+                self.kwargs["router"] = attempt.outcome(exc)
+            except Exception:  # never let routing details break the event
+                pass
+
     def success(self, response: Any, *, cache_hit: bool = False, stream_abandoned: bool = False) -> None:
+        self._route(None)
         kwargs = self.kwargs
         end = datetime.datetime.now()
         kwargs["end_time"] = end
@@ -222,6 +234,7 @@ class CallRecord:
         self._emit(SUCCESS, response, end)
 
     def failure(self, exc: BaseException) -> None:
+        self._route(exc)
         kwargs = self.kwargs
         end = datetime.datetime.now()
         kwargs["end_time"] = end

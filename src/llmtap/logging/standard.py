@@ -96,6 +96,7 @@ def build_standard_logging_object(
         }
     usage_estimated = bool(hidden.get("usage_estimated"))
     redact = record.redact
+    model_info = call.library_params.get("model_info") or {}
     payload: StandardLoggingPayload = {
         "id": record.call_id,
         "trace_id": str(metadata.get("trace_id") or record.call_id),
@@ -104,7 +105,7 @@ def build_standard_logging_object(
         "status": "failure" if exc is not None else "success",
         "custom_llm_provider": call.provider_name,
         "model": call.model,
-        "model_id": None,
+        "model_id": model_info.get("id"),
         "model_group": metadata.get("model_group"),
         "api_base": call.api_base,
         "cache_hit": bool(kwargs.get("cache_hit")),
@@ -126,7 +127,7 @@ def build_standard_logging_object(
         "error_str": str(exc) if exc is not None else None,  # provider error text, never a prompt
         "error_information": error_information,
         "hidden_params": {
-            "model_id": None,
+            "model_id": model_info.get("id"),
             "cache_key": kwargs.get("cache_key"),
             "api_base": call.api_base,
             "response_cost": kwargs.get("response_cost"),
@@ -141,6 +142,8 @@ def build_standard_logging_object(
         "usage_estimated": usage_estimated,
         "stream_abandoned": bool(kwargs.get("stream_abandoned")),
     }
+    if "router" in kwargs:  # a Router attempt: which one, and whether it is the request's outcome
+        payload["router"] = kwargs["router"]
     return payload
 
 

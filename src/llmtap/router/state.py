@@ -1,0 +1,205 @@
+"""Per-deployment health and usage: the state every routing decision reads.
+
+Two backends keep the same state with the same rules: ``MemoryState`` (one process) and
+``RedisState`` (every process that points at the same Redis; redis_state.py). Each operation
+is one atomic step — in Redis one Lua script — so concurrent routers never read-modify-write:
+
+- ``snapshot(ids)``: for each deployment, whether it can take traffic, its requests and tokens
+  in the last window, its requests in flight and its recent latencies.
+- ``reserve(id, rpm, tpm, tokens)``: take a slot under the deployment's limits (and, after a
+  cooldown, the one half-open probe), or say why not.
+- ``succeeded`` / ``failed`` / ``released``: report how the attempt ended; ``failed`` decides
+  the cooldown.
+
+Cooldown is a circuit breaker: after it ends the deployment is *half-open* — one request (the
+probe) may use it; success closes the circuit, failure opens it again for another cooldown.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import NamedTuple
+
+WINDOW = 60.0  # seconds: rpm and tpm are counted over the last minute, sliding
+LATENCY_SAMPLES = 20
+PROBE_TTL = 60.0  # a probe that never reports frees the deployment after this long
+
+OK = ""  # reserve(): granted
+COOLING = "cooldown"
+PROBING = "probe in flight"
+RPM = "rpm limit"
+TPM = "tpm limit"
+
+
+class Stats(NamedTuple):
+    available: bool  # not cooling down, and not half-open with its probe in flight
+    cooling: bool
+    rpm: int  # requests sent in the last WINDOW seconds
+    tpm: int  # tokens used in the last WINDOW seconds
+    busy: int  # requests in flight
+    latencies: tuple[float, ...]  # most recent first
+
+
+class _Deployment:
+    __slots__ = ("sent", "tokens", "busy", "latencies", "fails", "cool_until", "half_open", "probe_until")
+
+    def __init__(self) -> None:
+        self.sent: deque[float] = deque()
+        self.tokens: deque[tuple[float, int]] = deque()
+        self.busy = 0
+        self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
+        self.fails: deque[float] = deque()
+        self.cool_until = 0.0
+        self.half_open = False
+        self.probe_until = 0.0
+
+
+class MemoryState:
+    """State for one process. Thread-safe; the async methods are the sync ones (no I/O)."""
+
+    shared = False
+
+    def __init__(self, window: float = WINDOW) -> None:
+        self.window = window
+        self._lock = threading.Lock()
+        self._deployments: dict[str, _Deployment] = {}
+
+    def _get(self, deployment_id: str) -> _Deployment:
+        entry = self._deployments.get(deployment_id)
+        if entry is None:
+            entry = self._deployments[deployment_id] = _Deployment()
+        return entry
+
+    def _trim(self, entry: _Deployment, now: float) -> None:
+        edge = now - self.window
+        sent = entry.sent
+        while sent and sent[0] <= edge:
+            sent.popleft()
+        tokens = entry.tokens
+        while tokens and tokens[0][0] <= edge:
+            tokens.popleft()
+
+    def snapshot(self, ids: list[str]) -> list[Stats]:
+        now = time.time()
+        out = []
+        with self._lock:
+            for deployment_id in ids:
+                entry = self._deployments.get(deployment_id)
+                if entry is None:
+                    out.append(_FRESH)
+                    continue
+                self._trim(entry, now)
+                cooling = entry.cool_until > now
+                available = not cooling and not (entry.half_open and entry.probe_until > now)
+                out.append(
+                    Stats(
+                        available,
+                        cooling,
+                        len(entry.sent),
+                        sum(n for _, n in entry.tokens),
+                        entry.busy,
+                        tuple(reversed(entry.latencies)),
+                    )
+                )
+        return out
+
+    def reserve(self, deployment_id: str, rpm: int | None, tpm: int | None, tokens: int) -> str:
+        now = time.time()
+        with self._lock:
+            entry = self._get(deployment_id)
+            if entry.cool_until > now:
+                return COOLING
+            probe = entry.half_open
+            if probe and entry.probe_until > now:
+                return PROBING
+            self._trim(entry, now)
+            if rpm is not None and len(entry.sent) >= rpm:
+                return RPM
+            if tpm is not None and sum(n for _, n in entry.tokens) + tokens > tpm:
+                return TPM
+            entry.sent.append(now)
+            entry.busy += 1
+            if probe:
+                entry.probe_until = now + PROBE_TTL
+            return OK
+
+    def succeeded(self, deployment_id: str, tokens: int, latency: float | None) -> None:
+        now = time.time()
+        with self._lock:
+            entry = self._get(deployment_id)
+            entry.busy = max(0, entry.busy - 1)
+            if tokens:
+                entry.tokens.append((now, tokens))
+            if latency is not None:
+                entry.latencies.append(latency)
+            entry.half_open = False
+            entry.probe_until = 0.0
+
+    def add_tokens(self, deployment_id: str, tokens: int) -> None:
+        if tokens:
+            with self._lock:
+                self._get(deployment_id).tokens.append((time.time(), tokens))
+
+    def failed(
+        self, deployment_id: str, counts: bool, immediate: bool, allowed_fails: int, cooldown: float
+    ) -> bool:
+        """Report a failed attempt; True if the deployment is now cooling down."""
+        now = time.time()
+        with self._lock:
+            entry = self._get(deployment_id)
+            entry.busy = max(0, entry.busy - 1)
+            probing = entry.half_open and entry.probe_until > 0
+            entry.probe_until = 0.0
+            if not counts or cooldown <= 0:
+                return False
+            fails = entry.fails
+            edge = now - self.window
+            while fails and fails[0] <= edge:
+                fails.popleft()
+            fails.append(now)
+            if immediate or probing or len(fails) > allowed_fails:
+                fails.clear()
+                entry.cool_until = now + cooldown
+                entry.half_open = True
+                return True
+            return False
+
+    def released(self, deployment_id: str) -> None:
+        """An attempt that ended with no verdict on the deployment (cancelled)."""
+        with self._lock:
+            entry = self._get(deployment_id)
+            entry.busy = max(0, entry.busy - 1)
+            if entry.half_open:
+                entry.probe_until = 0.0
+
+    def cooldowns(self, ids: list[str]) -> list[str]:
+        return [i for i, stats in zip(ids, self.snapshot(ids), strict=True) if stats.cooling]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._deployments.clear()
+
+    async def asnapshot(self, ids: list[str]) -> list[Stats]:
+        return self.snapshot(ids)
+
+    async def areserve(self, deployment_id: str, rpm: int | None, tpm: int | None, tokens: int) -> str:
+        return self.reserve(deployment_id, rpm, tpm, tokens)
+
+    async def asucceeded(self, deployment_id: str, tokens: int, latency: float | None) -> None:
+        self.succeeded(deployment_id, tokens, latency)
+
+    async def aadd_tokens(self, deployment_id: str, tokens: int) -> None:
+        self.add_tokens(deployment_id, tokens)
+
+    async def afailed(
+        self, deployment_id: str, counts: bool, immediate: bool, allowed_fails: int, cooldown: float
+    ) -> bool:
+        return self.failed(deployment_id, counts, immediate, allowed_fails, cooldown)
+
+    async def areleased(self, deployment_id: str) -> None:
+        self.released(deployment_id)
+
+
+_FRESH = Stats(True, False, 0, 0, 0, ())
