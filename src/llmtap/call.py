@@ -47,6 +47,8 @@ class Call:
     record: Any = None
     cache_plan: Any = None
     text_via_chat: bool = False  # a text_completion served by the chat endpoint
+    credentials: dict = field(default_factory=dict)  # P.CREDENTIAL_PARAMS given; never logged
+    auth: Any = None  # what the provider's ``authorize`` fetched for this attempt (credentials, a token)
 
     @property
     def provider_name(self) -> str:
@@ -58,6 +60,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
     for name, value in lib.items():
         P.check_type(name, value, P.LIBRARY_PARAMS[name], model)
     mock = kwargs.pop("mock_response", None)
+    credentials = _credentials(kwargs, model)
     try:
         provider, provider_model = routing.resolve_provider(model, lib.get("custom_llm_provider"))
     except BadRequestError:
@@ -120,7 +123,20 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
         mock_response=mock,
         library_params=lib,
         text_via_chat=text_via_chat,
+        credentials=credentials,
     )
+    if credentials and provider is not None:
+        unused = sorted(set(credentials) - provider.credential_params)
+        if unused and mock is None:
+            if not lib.get("drop_params", llmtap.drop_params):
+                raise UnsupportedParamsError(
+                    f"{provider.name} does not use {', '.join(map(repr, unused))}: credentials for "
+                    f"another provider are refused rather than sent; pass drop_params=True to ignore them",
+                    model=model,
+                    llm_provider=provider.name,
+                )
+            for name in unused:
+                del credentials[name]
     if mock is None and provider is not None:
         custom_base = lib.get("api_base") or lib.get("base_url")
         call.api_base = routing.resolve_base(provider, custom_base, model)
@@ -132,4 +148,29 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
                 or routing.first_env(provider.version_env)
                 or provider.default_version
             )
+        if provider.configures:
+            provider.configure(call)
     return call
+
+
+def _credentials(kwargs: dict, model: str) -> dict:
+    """Pop the credential-like parameters; check their types without ever printing a secret."""
+    found = {}
+    for name in [n for n in kwargs if n in P.CREDENTIAL_PARAMS]:
+        value = kwargs.pop(name)
+        if value is None:
+            continue
+        types = P.CREDENTIAL_PARAMS[name]
+        if object not in types and not isinstance(value, types):
+            shown = "" if name in P.SECRET_PARAMS else f": {value!r:.80}"
+            raise BadRequestError(
+                f"parameter {name!r} must be {' or '.join(t.__name__ for t in types)}, got {type(value).__name__}{shown}",
+                model=model,
+            )
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise BadRequestError(f"parameter {name!r} is empty", model=model)
+        found[name] = value
+    return found
+

@@ -99,6 +99,8 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
     body = provider.build_body(call)
     attempt = 0
     while True:
+        if provider.authorizes:  # credentials or tokens for this attempt (may fetch, e.g. STS)
+            yield from provider.authorize(call)
         # Built afresh for every attempt: a signed request (AWS SigV4) needs a new date and signature.
         request = provider.build_request(call, body)
         if record is not None:

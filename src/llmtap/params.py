@@ -102,6 +102,27 @@ LIBRARY_PARAMS: dict[str, tuple[type, ...]] = {
 }
 
 
+# Credentials and cloud settings the peer takes as call parameters. They select how a call
+# authenticates and where it goes; they are never sent as body fields and never logged. A
+# provider that does not use one refuses it (or drops it with drop_params=True).
+CREDENTIAL_PARAMS: dict[str, tuple[type, ...]] = {
+    **{name: (str,) for name in (
+        "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
+        "aws_profile_name", "aws_role_name", "aws_session_name", "aws_sts_endpoint",
+        "aws_bedrock_runtime_endpoint", "aws_web_identity_token",
+        "azure_ad_token", "azure_username", "azure_password", "client_id", "client_secret",
+        "tenant_id", "azure_scope",
+        "vertex_project", "vertex_location", "vertex_ai_project", "vertex_ai_location",
+    )},
+    "azure_ad_token_provider": (object,),
+    "vertex_credentials": (str, dict),
+}
+SECRET_PARAMS = frozenset({
+    "aws_secret_access_key", "aws_session_token", "aws_web_identity_token", "azure_ad_token",
+    "azure_password", "client_secret", "vertex_credentials",
+})
+
+
 def check_type(name: str, value: Any, types: tuple[type, ...], model: str) -> None:
     if value is None:
         return

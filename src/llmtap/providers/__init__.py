@@ -30,6 +30,7 @@ REGISTRY: dict[str, str] = {
     "anthropic_text": "llmtap.providers.anthropic_text:AnthropicText",
     "gemini": "llmtap.providers.gemini:Gemini",
     "ollama": "llmtap.providers.ollama:Ollama",
+    "bedrock": "llmtap.providers.bedrock:Bedrock",
     "ollama_chat": "llmtap.providers.ollama:Ollama",
 }
 # Modules holding tables of rows, each ``name -> factory``.

@@ -157,6 +157,13 @@ class Provider:
     needs_key: ClassVar[bool] = True
     key_optional_at_custom_base: ClassVar[bool] = False
     supported_params: ClassVar[dict[str, frozenset[str]]] = {}
+    # Credential-like call parameters (params.CREDENTIAL_PARAMS) this provider authenticates
+    # with; any other is refused. ``configures``: call ``configure(call)`` once the call is
+    # resolved. ``authorizes``: each attempt's request goes through ``authorize`` (signing,
+    # tokens), a generator that may yield HttpRequests of its own (token endpoints, STS).
+    credential_params: ClassVar[frozenset[str]] = frozenset()
+    configures: ClassVar[bool] = False
+    authorizes: ClassVar[bool] = False
 
     def __init__(self, registered_as: str | None = None) -> None:
         """Providers are built once, by the registry, under the name they are registered as."""
@@ -186,6 +193,18 @@ class Provider:
         """The names in ``params`` this model will not take (refused, or dropped by drop_params)."""
         allowed = self.params_for(model, call_type)
         return [] if allowed is None else [name for name in params if name not in allowed]
+
+    def configure(self, call: Call) -> None:
+        """Settle what depends on the call's credentials (region, endpoint), before any I/O."""
+
+    def authorize(self, call: Call) -> Any:
+        """Fetch (or take from cache) this attempt's credentials into ``call.auth``.
+
+        A generator (``yield from``) that may yield ``HttpRequest``s of its own — token endpoints,
+        STS, instance metadata — and is sent their ``HttpResponse``s, so sync and async calls
+        share it; ``build_request`` then signs with ``call.auth``, purely."""
+        return None
+        yield  # noqa: B901 - a generator, like every flow step
 
     def build_body(self, call: Call) -> dict:
         raise NotImplementedError

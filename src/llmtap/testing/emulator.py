@@ -14,7 +14,7 @@ import time
 from collections import deque
 from typing import Any
 
-from . import anthropic_routes, gemini_routes, ollama_routes, openai_routes
+from . import anthropic_routes, aws_routes, gemini_routes, ollama_routes, openai_routes
 from .http import HttpServer, Request, Response, StreamResponse
 from .script import Fault, Reply
 
@@ -26,6 +26,7 @@ _OPENAI = {
     "/v1/completions": openai_routes.completions,
     "/v1/embeddings": openai_routes.embeddings,
 }
+_CLOUD_PREFIXES = ("/model/", "/latest/", aws_routes.CONTAINER_PATH)
 _AZURE_ROUTES = {
     "chat/completions": openai_routes.chat,
     "completions": openai_routes.completions,
@@ -45,6 +46,7 @@ class Emulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: HttpServer | None = None
+        self.aws = aws_routes.AwsState()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -112,6 +114,10 @@ class Emulator:
     def gemini_base(self) -> str:
         return self.url
 
+    @property
+    def bedrock_base(self) -> str:
+        return self.url
+
     # -- scripting and inspection ------------------------------------------------------------------
 
     def push(self, *items: Reply | Fault) -> None:
@@ -122,6 +128,7 @@ class Emulator:
         with self._lock:
             self.requests.clear()
             self._script.clear()
+            self.aws.minted.clear()
 
     @property
     def last_request(self) -> Request | None:
@@ -159,6 +166,10 @@ class Emulator:
         with self._arrived:
             self.requests.append(request)
             self._arrived.notify_all()
+        if request.path.startswith(_CLOUD_PREFIXES) or request.path == "/":
+            answer = aws_routes.handle(self.aws, request, self._next_item)
+            if answer is not None:
+                return answer
         if request.method == "GET" and request.path == "/v1/models":
             return self._check_bearer(request) or openai_routes.models()
         if request.method != "POST":
