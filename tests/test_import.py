@@ -14,7 +14,8 @@ socket.create_connection = refuse
 socket.getaddrinfo = refuse
 import llmtap
 heavy = ["aiohttp", "urllib3", "redis", "openai", "anthropic", "pydantic", "httpx", "requests",
-         "opentelemetry", "prometheus_client", "fastapi", "starlette", "asyncio", "ssl"]
+         "opentelemetry", "prometheus_client", "fastapi", "starlette", "asyncio", "ssl",
+         "botocore", "boto3", "google.auth", "google.oauth2", "azure.identity", "azure.core", "cryptography"]
 print(",".join(name for name in heavy if name in sys.modules))
 """
 

@@ -219,6 +219,7 @@ async def asend(request: HttpRequest) -> HttpResponse:
     import asyncio
 
     import aiohttp
+    import yarl
 
     session = await _session()
     connect, read = _timeouts(request)
@@ -229,7 +230,9 @@ async def asend(request: HttpRequest) -> HttpResponse:
     try:
         raw = await session.request(
             request.method,
-            request.url,
+            # As sent, never re-normalised: aiohttp would turn %3A back into ":", and a signed
+            # request (AWS SigV4 signs the path) must go out exactly as it was signed.
+            yarl.URL(request.url, encoded=True) if "%" in request.url else request.url,
             data=request.body,
             headers=request.headers,
             timeout=timeout,

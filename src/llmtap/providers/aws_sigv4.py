@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 
@@ -34,7 +34,7 @@ def canonical_request(method: str, url: str, headers: dict[str, str], signed: li
     pairs = []
     for item in parts.query.split("&") if parts.query else ():
         name, _, value = item.partition("=")
-        pairs.append((quote(name, safe="-_.~"), quote(value, safe="-_.~")))
+        pairs.append((quote(unquote(name), safe="-_.~"), quote(unquote(value), safe="-_.~")))
     query = "&".join(f"{n}={v}" for n, v in sorted(pairs))
     lowered = {name.lower(): " ".join(str(value).split()) for name, value in headers.items()}
     canonical_headers = "".join(f"{name}:{lowered[name]}\n" for name in signed)

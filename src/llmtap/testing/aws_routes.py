@@ -34,6 +34,7 @@ TEST_REGION = "us-east-1"
 CONTAINER_PATH = "/aws/container-credentials"
 CONTAINER_TOKEN = "llmtap-container-auth-token"
 IMDS_ROLE = "llmtap-instance-role"
+DEFAULT_LIFETIME = 3600.0
 
 BEDROCK = re.compile(r"^/model/([^/]+)/(converse|converse-stream|invoke)$")
 
@@ -54,7 +55,7 @@ class AwsState:
     def __init__(self) -> None:
         self.keys: dict[str, tuple[str, str | None]] = {TEST_ACCESS_KEY: (TEST_SECRET_KEY, None)}
         self.minted: list[str] = []  # how temporary credentials were issued, in order ("sts", "container", "imds")
-        self.lifetime = 3600.0
+        self.lifetime = DEFAULT_LIFETIME
         self._lock = threading.Lock()
 
     def mint(self, how: str) -> dict[str, Any]:

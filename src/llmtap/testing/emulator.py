@@ -129,6 +129,7 @@ class Emulator:
             self.requests.clear()
             self._script.clear()
             self.aws.minted.clear()
+            self.aws.lifetime = aws_routes.DEFAULT_LIFETIME
 
     @property
     def last_request(self) -> Request | None:
