@@ -144,7 +144,7 @@ def __getattr__(name: str) -> Any:
         from .caching import Cache
 
         return Cache
-    if name in ("Router", "RouterRateLimitError", "RetryPolicy", "AllowedFailsPolicy"):
+    if name in ("Router", "RouterRateLimitError"):
         from . import router
 
         return getattr(router, name)

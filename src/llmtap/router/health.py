@@ -97,7 +97,9 @@ def retryable(exc: BaseException) -> bool:
     if isinstance(exc, (E.AuthenticationError, E.PermissionDeniedError)):
         return True  # on a sibling with another key; the caller checks there is one
     if isinstance(exc, E.APIError):
-        return E.is_retryable(exc) or exc.status_code >= 500
+        import llmtap
+
+        return llmtap.retry_policy.should_retry(exc) or exc.status_code >= 500
     return False
 
 

@@ -670,8 +670,7 @@ class Router:
         return [g for g in queue if g != req.group]
 
     def _retry_delay(self, exc: BaseException, attempt: int) -> float:
-        retry_after = getattr(exc, "retry_after", None)
-        return max(self.retry_after, E.retry_delay(attempt, retry_after))
+        return max(self.retry_after, llmtap.retry_policy.delay(attempt, exc))
 
     # -- after an attempt ---------------------------------------------------------------------
 
