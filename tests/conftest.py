@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import llmtap
-from llmtap.retry import RetryPolicy
+from llmtap.retry import RetryRules
 
 pytest_plugins = ["llmtap.testing.pytest_plugin"]
 
@@ -26,14 +26,14 @@ _ENV = (
 )
 
 
-FAST_RETRIES = RetryPolicy(initial_backoff=0.001, max_backoff=0.002)
+FAST_RETRIES = RetryRules(initial_backoff=0.001, max_backoff=0.002)
 
 
 @pytest.fixture(autouse=True)
 def clean_settings(monkeypatch: pytest.MonkeyPatch):
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(llmtap, "retry_policy", FAST_RETRIES)
+    monkeypatch.setattr(llmtap, "retry_rules", FAST_RETRIES)
     yield
     assert llmtap.flush(timeout=10), "callback deliveries still pending after the test"
     llmtap.callbacks = []
@@ -47,6 +47,7 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch):
     llmtap.turn_off_message_logging = False
     llmtap.api_key = llmtap.api_base = llmtap.openai_key = llmtap.azure_key = None
     llmtap.anthropic_key = llmtap.gemini_key = None
+    llmtap.sync_transport = llmtap.async_transport = None
 
 
 @pytest.fixture

@@ -198,11 +198,12 @@ def test_calls_from_successive_event_loops(openai_env) -> None:
     from llmtap import transport
 
     sessions = []
+    llmtap.async_transport = own = transport.AiohttpTransport()
 
     async def one() -> None:
         r = await llmtap.acompletion(model="gpt-4o-mini", messages=MESSAGES)
         assert r.choices[0].message.content
-        sessions.append(transport._sessions[asyncio.get_running_loop()])
+        sessions.append(own.sessions[asyncio.get_running_loop()])
 
     for _ in range(3):
         asyncio.run(one())

@@ -20,9 +20,9 @@ from llmtap.exceptions import (
     error_for_status,
     parse_retry_after,
 )
-from llmtap.retry import DEFAULT_POLICY, RetryPolicy
+from llmtap.retry import DEFAULT_RULES, RetryRules
 
-is_retryable = DEFAULT_POLICY.should_retry
+is_retryable = DEFAULT_RULES.should_retry
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_retry_after_forms() -> None:
 
 
 def test_delay_honours_retry_after_and_backs_off_with_jitter() -> None:
-    policy = RetryPolicy(initial_backoff=0.5, max_backoff=8.0)
+    policy = RetryRules(initial_backoff=0.5, max_backoff=8.0)
 
     def delay(attempt: int, asked: float | None) -> float:
         return policy.delay(attempt, RateLimitError("x", headers={} if asked is None else {"retry-after": str(asked)}))
@@ -100,7 +100,7 @@ def test_delay_honours_retry_after_and_backs_off_with_jitter() -> None:
 
 
 def test_policy_is_configurable_per_status() -> None:
-    strict = RetryPolicy(retryable_status=frozenset({503}))
+    strict = RetryRules(retryable_status=frozenset({503}))
     assert not strict.should_retry(RateLimitError("x"))
     assert strict.should_retry(ServiceUnavailableError("x"))
     assert strict.should_retry(APITimeoutError("x"))  # no answer at all is always worth another try
@@ -108,8 +108,8 @@ def test_policy_is_configurable_per_status() -> None:
 
 def test_decisions_are_logged_at_debug_with_their_reason(caplog) -> None:
     with caplog.at_level("DEBUG", logger="llmtap"):
-        DEFAULT_POLICY.should_retry(RateLimitError("x"))
-        DEFAULT_POLICY.should_retry(BadRequestError("x"))
+        DEFAULT_RULES.should_retry(RateLimitError("x"))
+        DEFAULT_RULES.should_retry(BadRequestError("x"))
     lines = [r.getMessage() for r in caplog.records]
     assert any("retrying RateLimitError" in line and "429" in line for line in lines)
     assert any("not retrying BadRequestError" in line and "400" in line for line in lines)

@@ -10,32 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .retry import DEFAULT_POLICY, RetryPolicy
-
 __version__ = "0.1.0"
 
-# -- settings (LiteLLM's names) ---------------------------------------------------------------
-callbacks: list = []
-input_callback: list = []
-success_callback: list = []
-failure_callback: list = []
-drop_params: bool = False
-num_retries: int | None = None
-retry_policy: RetryPolicy = DEFAULT_POLICY  # when and how long to wait before retrying (retry.py)
-request_timeout: float | None = None
-cache: Any = None
-set_verbose: bool = False
-suppress_debug_info: bool = False
-turn_off_message_logging: bool = False
-# keys and base used when a call names none (before the environment variables)
-api_key: str | None = None
-api_base: str | None = None
-openai_key: str | None = None
-azure_key: str | None = None
-anthropic_key: str | None = None
-gemini_key: str | None = None
-
-from .capabilities import (  # noqa: E402
+from .capabilities import (
     ModelNotMappedError,
     get_llm_provider,
     get_max_tokens,
@@ -56,9 +33,9 @@ from .capabilities import (  # noqa: E402
     supports_web_search,
     validate_environment,
 )
-from .chunk_builder import stream_chunk_builder  # noqa: E402
-from .cost import completion_cost, cost_per_token, register_model  # noqa: E402
-from .exceptions import (  # noqa: E402
+from .chunk_builder import stream_chunk_builder
+from .cost import completion_cost, cost_per_token, register_model
+from .exceptions import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
@@ -78,8 +55,8 @@ from .exceptions import (  # noqa: E402
     UnprocessableEntityError,
     UnsupportedParamsError,
 )
-from .logging.delivery import delivery as _delivery  # noqa: E402
-from .main import (  # noqa: E402
+from .logging.delivery import delivery as _delivery
+from .main import (
     acompletion,
     aembedding,
     atext_completion,
@@ -87,9 +64,10 @@ from .main import (  # noqa: E402
     embedding,
     text_completion,
 )
-from .streaming import CustomStreamWrapper  # noqa: E402
-from .tokens import token_counter  # noqa: E402
-from .types import (  # noqa: E402
+from .retry import DEFAULT_RULES as _DEFAULT_RETRY_RULES
+from .streaming import CustomStreamWrapper
+from .tokens import token_counter
+from .types import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,
     Choices,
@@ -108,6 +86,31 @@ from .types import (  # noqa: E402
     TextCompletionResponse,
     Usage,
 )
+
+# -- settings (LiteLLM's names), read once at the start of each call (settings.py) ---------------
+callbacks: list = []
+input_callback: list = []
+success_callback: list = []
+failure_callback: list = []
+drop_params: bool = False
+num_retries: int | None = None
+retry_rules: Any = _DEFAULT_RETRY_RULES  # when and how long to wait before retrying (retry.py)
+# where requests go: objects with handle_request / handle_async_request (transport.py);
+# None: real sockets through the shared urllib3 and aiohttp pools
+sync_transport: Any = None
+async_transport: Any = None
+request_timeout: float | None = None
+cache: Any = None
+set_verbose: bool = False
+suppress_debug_info: bool = False
+turn_off_message_logging: bool = False
+# keys and base used when a call names none (before the environment variables)
+api_key: str | None = None
+api_base: str | None = None
+openai_key: str | None = None
+azure_key: str | None = None
+anthropic_key: str | None = None
+gemini_key: str | None = None
 
 
 def enable_cache(type: str = "local", **options: Any) -> None:  # noqa: A002

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import llmtap
-
 from . import params as P
 from . import routing
 from .exceptions import BadRequestError, UnsupportedParamsError
 from .providers.base import Provider
-from .retry import DEFAULT_POLICY, RetryPolicy
+from .retry import DEFAULT_RULES, RetryRules
+from .settings import Settings, snapshot
 
 _NOT_SENT = frozenset(P.LIBRARY_PARAMS)
 
@@ -40,10 +39,20 @@ class Call:
     extra_body: dict | None = None
     timeout: float | None = None
     num_retries: int = 0
-    retry_policy: RetryPolicy = DEFAULT_POLICY
+    retry_rules: RetryRules = DEFAULT_RULES
     metadata: dict | None = None
     mock_response: Any = None
+    # What the caller passed that is not sent to the provider, verbatim (callbacks show it);
+    # code reads the typed fields below, never this dict.
     library_params: dict = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
+    cache: Any = None  # the Cache in force (llmtap.cache when the call started)
+    caching: bool | None = None  # caching=True/False for this call
+    cache_options: dict | None = None  # cache={"no-cache": ..., "no-store": ..., "ttl": ..., "namespace": ...}
+    litellm_call_id: str | None = None
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
+    turn_off_message_logging: bool = False
     record: Any = None
     cache_plan: Any = None
     text_via_chat: bool = False  # a text_completion served by the chat endpoint
@@ -55,7 +64,10 @@ class Call:
         return self.provider.name if self.provider is not None else "openai"
 
 
-def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
+def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: Settings | None = None) -> Call:
+    """Check and resolve a call; ``settings`` is the snapshot taken as it started."""
+    if settings is None:
+        settings = snapshot()
     lib = {name: kwargs.pop(name) for name in list(kwargs) if name in _NOT_SENT}
     for name, value in lib.items():
         P.check_type(name, value, P.LIBRARY_PARAMS[name], model)
@@ -69,7 +81,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
         provider, provider_model = None, model
     text_via_chat = call_type == "text_completion" and provider is not None and provider.text_via_chat(
         provider_model,
-        bool(lib.get("api_base") or lib.get("base_url") or llmtap.api_base or routing.first_env(provider.base_env)),
+        bool(lib.get("api_base") or lib.get("base_url") or settings.api_base or routing.first_env(provider.base_env)),
     )
     if text_via_chat:
         call_type = "completion"
@@ -87,7 +99,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
         provider_model, call_type, {n: v for n, v in wire.items() if n in table}
     )
     if unsupported:
-        if lib.get("drop_params", llmtap.drop_params):
+        if lib.get("drop_params", settings.drop_params):
             for name in unsupported:
                 del wire[name]
         else:
@@ -98,10 +110,10 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
                 llm_provider=provider.name,
             )
 
-    timeout = lib.get("timeout", lib.get("request_timeout", llmtap.request_timeout))
+    timeout = lib.get("timeout", lib.get("request_timeout", settings.request_timeout))
     if timeout is not None and timeout <= 0:
         raise BadRequestError(f"timeout must be positive, got {timeout!r}", model=model)
-    retries = lib.get("num_retries", lib.get("max_retries", llmtap.num_retries))
+    retries = lib.get("num_retries", lib.get("max_retries", settings.num_retries))
     if retries is not None and retries < 0:
         raise BadRequestError(f"num_retries must be >= 0, got {retries!r}", model=model)
     headers = lib.get("extra_headers") or lib.get("headers")
@@ -118,17 +130,25 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
         extra_body=lib.get("extra_body"),
         timeout=timeout,
         num_retries=retries or 0,
-        retry_policy=llmtap.retry_policy,
+        retry_rules=settings.retry_rules,
         metadata=lib.get("metadata"),
         mock_response=mock,
         library_params=lib,
         text_via_chat=text_via_chat,
         credentials=credentials,
+        settings=settings,
+        cache=settings.cache,
+        caching=lib.get("caching"),
+        cache_options=lib.get("cache"),
+        litellm_call_id=lib.get("litellm_call_id"),
+        input_cost_per_token=lib.get("input_cost_per_token"),
+        output_cost_per_token=lib.get("output_cost_per_token"),
+        turn_off_message_logging=bool(lib.get("turn_off_message_logging", settings.turn_off_message_logging)),
     )
     if credentials and provider is not None:
         unused = sorted(set(credentials) - provider.credential_params)
         if unused and mock is None:
-            if not lib.get("drop_params", llmtap.drop_params):
+            if not lib.get("drop_params", settings.drop_params):
                 raise UnsupportedParamsError(
                     f"{provider.name} does not use {', '.join(map(repr, unused))}: credentials for "
                     f"another provider are refused rather than sent; pass drop_params=True to ignore them",
@@ -139,9 +159,9 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool) -> Call:
                 del credentials[name]
     if mock is None and provider is not None:
         custom_base = lib.get("api_base") or lib.get("base_url")
-        call.api_base = routing.resolve_base(provider, custom_base, model)
+        call.api_base = routing.resolve_base(provider, custom_base, model, settings)
         custom = bool(custom_base or routing.first_env(provider.base_env))
-        call.api_key = routing.resolve_key(provider, lib.get("api_key"), model, custom)
+        call.api_key = routing.resolve_key(provider, lib.get("api_key"), model, custom, settings)
         if provider.default_version is not None or provider.version_env:
             call.api_version = (
                 lib.get("api_version")

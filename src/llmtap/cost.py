@@ -154,11 +154,9 @@ def _usage_numbers(usage: Any) -> tuple[int, int, int, int]:
 
 def response_cost(response: Any, call: Any) -> float | None:
     """The call path's cost: never raises; an unknown model warns once and gives None."""
-    if call.library_params.get("input_cost_per_token") is not None:
+    if call.input_cost_per_token is not None:
         prompt, completion, _, _ = _usage_numbers(getattr(response, "usage", None))
-        return prompt * call.library_params["input_cost_per_token"] + completion * (
-            call.library_params.get("output_cost_per_token") or 0.0
-        )
+        return prompt * call.input_cost_per_token + completion * (call.output_cost_per_token or 0.0)
     found = _lookup(call.provider_model, call.provider_name) or _lookup(
         getattr(response, "model", None), call.provider_name
     )

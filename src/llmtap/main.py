@@ -2,8 +2,9 @@
 
 A call is one generator, ``_flow``: it yields an ``HttpRequest`` when it needs an answer, and a
 ``Sleep`` or a cache operation when it needs to wait or look something up, and is sent the
-results back. ``_run_sync`` drives it over urllib3 and blocking cache clients, ``_run_async``
-over aiohttp and asyncio cache clients. Routing, caching, retries, hooks, error mapping and
+results back. ``_run_sync`` drives it with a sync transport and blocking cache clients,
+``_run_async`` with an async transport and asyncio cache clients (the transports the call's
+settings name; by default real sockets through urllib3 and aiohttp). Routing, caching, retries, hooks, error mapping and
 parsing exist once, in the generator; the drivers only move bytes and wait.
 """
 
@@ -14,15 +15,14 @@ import time
 from collections.abc import Generator
 from typing import Any
 
-import llmtap
-
-from . import transport
+from . import settings as _settings
 from .call import Call, prepare
 from .cost import response_cost
 from .exceptions import APIError, BadRequestError
 from .logging import sinks as _sinks
 from .logging.record import new_record
 from .streaming import CustomStreamWrapper, transport_error
+from .transport import default_async_transport, default_transport
 from .wire import HttpRequest, HttpResponse, TransportError
 
 Flow = Generator[Any, Any, Any]
@@ -112,9 +112,9 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
             error = transport_error(exc, call)
         if error is None:
             break
-        if attempt < call.num_retries and call.retry_policy.should_retry(error):
+        if attempt < call.num_retries and call.retry_rules.should_retry(error):
             attempt += 1
-            yield Sleep(call.retry_policy.delay(attempt, error))
+            yield Sleep(call.retry_rules.delay(attempt, error))
             continue
         error.num_retries = attempt
         raise error
@@ -133,7 +133,7 @@ def _embedding_cache_flow(call: Call, plan: Any) -> Flow:
     from .types import EmbeddingResponse
 
     items, single = E.split_items(call.input)
-    namespace = (call.library_params.get("cache") or {}).get("namespace") or llmtap.cache.namespace
+    namespace = (call.cache_options or {}).get("namespace") or call.cache.namespace
     keys = [E.item_key(call, item, namespace) for item in items]
     vectors: list = [None] * len(items)
     if plan.read:
@@ -238,8 +238,11 @@ async def _async_bytes(chunks: list[bytes]) -> Any:
         yield chunk
 
 
-def _run_sync(flow: Flow) -> Any:
-    send = transport.send
+def _run_sync(flow: Flow, transport: Any = None) -> Any:
+    """Run a call's flow to its end: requests go to ``transport.handle_request``."""
+    if transport is None:
+        transport = default_transport()
+    send = transport.handle_request
     try:
         step = next(flow)
         while True:
@@ -256,8 +259,11 @@ def _run_sync(flow: Flow) -> Any:
         return done.value
 
 
-async def _run_async(flow: Flow) -> Any:
-    send = transport.asend
+async def _run_async(flow: Flow, transport: Any = None) -> Any:
+    """Run a call's flow to its end: requests go to ``transport.handle_async_request``."""
+    if transport is None:
+        transport = default_async_transport()
+    send = transport.handle_async_request
     try:
         step = next(flow)
         while True:
@@ -279,7 +285,8 @@ async def _run_async(flow: Flow) -> Any:
 
 def _start(call_type: str, model: str, kwargs: dict, is_async: bool, **inputs: Any) -> Call:
     per_call = kwargs.pop("callbacks", None)
-    call = prepare(call_type, model, kwargs, is_async)
+    settings = _settings.snapshot()
+    call = prepare(call_type, model, kwargs, is_async, settings)
     for name, value in inputs.items():
         setattr(call, name, value)
     if call.text_via_chat:
@@ -291,9 +298,9 @@ def _start(call_type: str, model: str, kwargs: dict, is_async: bool, **inputs: A
             )
         text = prompt[0] if isinstance(prompt, list) else prompt
         call.messages = [{"role": "user", "content": text if isinstance(text, str) else str(text)}]
-    if llmtap.cache is not None and call.mock_response is None:
-        call.cache_plan = llmtap.cache.plan(call)
-    sinks = _sinks.collect(llmtap, per_call)
+    if call.cache is not None and call.mock_response is None:
+        call.cache_plan = call.cache.plan(call)
+    sinks = _sinks.collect(settings, per_call)
     if sinks:
         call.record = new_record(call, sinks)
     return call
@@ -302,24 +309,24 @@ def _start(call_type: str, model: str, kwargs: dict, is_async: bool, **inputs: A
 def completion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
     """A chat completion: a ModelResponse, or with ``stream=True`` a CustomStreamWrapper."""
     call = _start("completion", model, kwargs, False, messages=_messages(messages, model))
-    return _run_sync(_flow(call))
+    return _run_sync(_flow(call), call.settings.sync_transport)
 
 
 async def acompletion(model: str, messages: list | None = None, **kwargs: Any) -> Any:
     """``completion`` for asyncio: the same pipeline, driven over aiohttp."""
     call = _start("completion", model, kwargs, True, messages=_messages(messages, model))
-    return await _run_async(_flow(call))
+    return await _run_async(_flow(call), call.settings.async_transport)
 
 
 def text_completion(model: str, prompt: Any = None, **kwargs: Any) -> Any:
     """A legacy text completion: a TextCompletionResponse (through chat for chat-only models)."""
     call = _start("text_completion", model, kwargs, False, prompt=_prompt(prompt, model))
-    return _as_text(call, _run_sync(_flow(call)))
+    return _as_text(call, _run_sync(_flow(call), call.settings.sync_transport))
 
 
 async def atext_completion(model: str, prompt: Any = None, **kwargs: Any) -> Any:
     call = _start("text_completion", model, kwargs, True, prompt=_prompt(prompt, model))
-    return _as_text(call, await _run_async(_flow(call)))
+    return _as_text(call, await _run_async(_flow(call), call.settings.async_transport))
 
 
 def _as_text(call: Call, result: Any) -> Any:
@@ -333,12 +340,12 @@ def _as_text(call: Call, result: Any) -> Any:
 def embedding(model: str, input: Any = None, **kwargs: Any) -> Any:  # noqa: A002
     """Embeddings for a string or a list of strings (or token lists): an EmbeddingResponse."""
     call = _start("embedding", model, kwargs, False, input=_embedding_input(input, model))
-    return _run_sync(_flow(call))
+    return _run_sync(_flow(call), call.settings.sync_transport)
 
 
 async def aembedding(model: str, input: Any = None, **kwargs: Any) -> Any:  # noqa: A002
     call = _start("embedding", model, kwargs, True, input=_embedding_input(input, model))
-    return await _run_async(_flow(call))
+    return await _run_async(_flow(call), call.settings.async_transport)
 
 
 def _messages(messages: Any, model: str) -> list:

@@ -1,8 +1,8 @@
 """When to try a failed request again, and how long to wait first: pure, so only drivers sleep.
 
-The pipeline asks a ``RetryPolicy`` two questions after a failed attempt: ``should_retry(error)``
-and ``delay(attempt, error)``. The policy in force is ``llmtap.retry_policy`` as it stood when
-the call started; tests (and the Router) pass a fast one instead of patching constants. The
+The pipeline asks the ``RetryRules`` two questions after a failed attempt: ``should_retry(error)``
+and ``delay(attempt, error)``. The rules in force are ``llmtap.retry_rules`` as it stood when
+the call started; tests pass fast ones instead of patching constants. The
 reason for each decision is logged at debug level on the ``llmtap`` logger, so "why did it
 (not) retry?" has an answer without a debugger.
 """
@@ -21,7 +21,7 @@ RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryRules:
     """Which failures are worth another attempt, and the wait before it.
 
     The server's own ask (Retry-After, retry-after-ms, an HTTP date) wins when it is sane
@@ -61,4 +61,4 @@ class RetryPolicy:
         return backoff * (1 - 0.25 * random.random())
 
 
-DEFAULT_POLICY = RetryPolicy()
+DEFAULT_RULES = RetryRules()

@@ -13,6 +13,7 @@ import os
 from .exceptions import AuthenticationError, BadRequestError
 from .providers import get_provider, is_registered, names, provider_for_bare_name
 from .providers.base import Provider
+from .settings import Settings, snapshot
 
 
 def resolve_provider(model: str, custom_llm_provider: str | None = None) -> tuple[Provider, str]:
@@ -60,19 +61,16 @@ def first_env(names: tuple[str, ...]) -> str | None:
     return None
 
 
-def resolve_key(provider: Provider, explicit: str | None, model: str, has_custom_base: bool) -> str | None:
+def resolve_key(
+    provider: Provider, explicit: str | None, model: str, has_custom_base: bool, settings: Settings | None = None
+) -> str | None:
     """The key from the call, else ``llmtap.<provider>_key`` / ``llmtap.api_key``, else the
     environment; a missing key fails before any request.
 
     An OpenAI-compatible server at a base URL the user chose may need no key at all."""
-    import llmtap
-
-    key = (
-        explicit
-        or (getattr(llmtap, provider.module_key, None) if provider.module_key else None)
-        or llmtap.api_key
-        or first_env(provider.key_env)
-    )
+    if settings is None:
+        settings = snapshot()
+    key = explicit or settings.module_key(provider.module_key) or settings.api_key or first_env(provider.key_env)
     if key or not provider.needs_key or (has_custom_base and provider.key_optional_at_custom_base):
         return key
     names = " or ".join(provider.key_env) or "api_key="
@@ -83,10 +81,10 @@ def resolve_key(provider: Provider, explicit: str | None, model: str, has_custom
     )
 
 
-def resolve_base(provider: Provider, explicit: str | None, model: str) -> str:
-    import llmtap
-
-    base = explicit or llmtap.api_base or first_env(provider.base_env) or provider.default_base
+def resolve_base(provider: Provider, explicit: str | None, model: str, settings: Settings | None = None) -> str:
+    if settings is None:
+        settings = snapshot()
+    base = explicit or settings.api_base or first_env(provider.base_env) or provider.default_base
     if not base:
         names = " or ".join(provider.base_env)
         raise BadRequestError(

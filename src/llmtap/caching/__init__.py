@@ -78,13 +78,13 @@ class Cache:
 
     def plan(self, call: Call) -> CachePlan | None:
         """What this call may do with the cache, or None when it does not use it."""
-        caching = call.library_params.get("caching")
+        caching = call.caching
         if caching is False or (self.mode == "default_off" and caching is not True):
             return None
         call_type = ("a" if call.is_async else "") + call.call_type
         if call_type not in self.supported_call_types and call.call_type not in self.supported_call_types:
             return None
-        options = call.library_params.get("cache") or {}
+        options = call.cache_options or {}
         key = cache_key(call, options.get("namespace") or self.namespace)
         return CachePlan(
             self.backend,

@@ -323,4 +323,4 @@ def mask_headers(headers: dict, secret: frozenset[str] | tuple = ()) -> dict:
 
 
 def new_record(call: Call, sinks: tuple[Sink, ...]) -> CallRecord:
-    return CallRecord(call, sinks, call.library_params.get("litellm_call_id"))
+    return CallRecord(call, sinks, call.litellm_call_id)

@@ -153,10 +153,8 @@ REDACTED = "redacted-by-llmtap"
 def redacting(call: Any) -> bool:
     """``llmtap.turn_off_message_logging``, or per call ``metadata={"redact": True}`` or
     ``turn_off_message_logging=True``; decided when the call starts."""
-    import llmtap
-
     metadata = call.metadata or {}
-    return bool(llmtap.turn_off_message_logging or metadata.get("redact") or call.library_params.get("turn_off_message_logging"))
+    return bool(call.turn_off_message_logging or metadata.get("redact"))
 
 
 def _redact_response(data: dict) -> dict:

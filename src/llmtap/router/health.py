@@ -99,7 +99,7 @@ def retryable(exc: BaseException) -> bool:
     if isinstance(exc, E.APIError):
         import llmtap
 
-        return llmtap.retry_policy.should_retry(exc) or exc.status_code >= 500
+        return llmtap.retry_rules.should_retry(exc) or exc.status_code >= 500
     return False
 
 

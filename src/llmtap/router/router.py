@@ -670,7 +670,7 @@ class Router:
         return [g for g in queue if g != req.group]
 
     def _retry_delay(self, exc: BaseException, attempt: int) -> float:
-        return max(self.retry_after, llmtap.retry_policy.delay(attempt, exc))
+        return max(self.retry_after, llmtap.retry_rules.delay(attempt, exc))
 
     # -- after an attempt ---------------------------------------------------------------------
 
