@@ -125,3 +125,18 @@ def test_settings_are_a_snapshot_taken_as_the_call_starts() -> None:
     llmtap.callbacks.append(object())
     assert call.num_retries == 4 and call.retry_rules is slow
     assert call.settings.drop_params is True and call.settings.callbacks == (first,)
+
+
+def test_every_routes_module_exposes_the_same_table_and_the_emulator_tries_them_all() -> None:
+    import importlib
+
+    from llmtap.testing import emulator
+    from llmtap.testing.common import Route
+
+    files = sorted(path.stem for path in (PACKAGE / "testing").glob("*_routes.py"))
+    assert files == sorted(module.__name__.rsplit(".", 1)[1] for module in emulator.ROUTE_MODULES)
+    for name in files:
+        module = importlib.import_module(f"llmtap.testing.{name}")
+        assert isinstance(module.ROUTES, tuple) and module.ROUTES, name
+        assert all(isinstance(row, Route) for row in module.ROUTES), name
+    assert len(emulator.ROUTES) == sum(len(m.ROUTES) for m in emulator.ROUTE_MODULES)

@@ -6,8 +6,8 @@ import json
 import uuid
 from typing import Any
 
+from .common import DEFAULT_PREFIX, PIECES, route, split_content, text_of
 from .http import Request, Response, StreamResponse, fault_response
-from .openai_routes import _PIECES, DEFAULT_PREFIX, split_content
 from .script import Fault, Reply
 
 ERROR_TYPES = {
@@ -47,14 +47,6 @@ def _fault(fault: Fault) -> Response:
     return fault_response(fault, _error_body)
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
-    return ""
-
-
 def _sse(events: list[tuple[str, Any]], reply: Reply, fault: Fault | None, head: int) -> StreamResponse:
     ending = "done"
     if fault is not None and fault.cut_after is not None:
@@ -87,14 +79,14 @@ def messages(request: Request, item: Reply | Fault | None) -> Response | StreamR
     if fault is not None and not fault.breaks_stream:
         return _fault(fault)
     reply = item if isinstance(item, Reply) else Reply()
-    last = next((_text(m.get("content")) for m in reversed(body["messages"]) if m.get("role") == "user"), "")
+    last = next((text_of(m.get("content")) for m in reversed(body["messages"]) if m.get("role") == "user"), "")
     content = reply.content if reply.content is not None else DEFAULT_PREFIX + last[:200]
     stop = "tool_use" if reply.tool_calls else ("end_turn" if reply.finish_reason is None else reply.finish_reason)
-    words = _PIECES.findall(content)
+    words = PIECES.findall(content)
     if not reply.tool_calls and len(words) > body["max_tokens"]:
         content, stop = "".join(words[: body["max_tokens"]]).rstrip(), "max_tokens"
     system = body.get("system")
-    prompt = reply.prompt_tokens or max(1, sum(len(_text(m.get("content")).split()) + 4 for m in body["messages"]) + len(_text(system).split()))
+    prompt = reply.prompt_tokens or max(1, sum(len(text_of(m.get("content")).split()) + 4 for m in body["messages"]) + len(text_of(system).split()))
     output = reply.completion_tokens or max(1, len(content.split()))
     blocks: list[dict] = [] if reply.tool_calls and reply.content is None else [{"type": "text", "text": content}]
     for call in reply.tool_calls or ():
@@ -159,5 +151,20 @@ def complete(request: Request, item: Reply | Fault | None) -> Response | StreamR
     return _sse(events, reply, fault, 0)
 
 
-ROUTES = {"/v1/messages": messages, "/v1/complete": complete}
+def _route(handler: Any) -> Any:
+    def answer(emulator: Any, request: Request, _: Any) -> Response | StreamResponse:
+        denied = check_auth(request, emulator.api_key)
+        if denied is not None:
+            return denied
+        if not isinstance(request.json, dict):
+            return error_response(400, "invalid_request_error", "request body is not valid JSON")
+        return handler(request, emulator.next_item(request))
+
+    return answer
+
+
+ROUTES = (
+    route("POST", r"^/v1/messages$", _route(messages)),
+    route("POST", r"^/v1/complete$", _route(complete)),
+)
 

@@ -24,8 +24,8 @@ from urllib.parse import parse_qsl, quote
 
 from ..eventstream import encode_message
 from ..providers import aws_sigv4
+from .common import DEFAULT_PREFIX, route, split_content
 from .http import Request, Response, StreamResponse
-from .openai_routes import DEFAULT_PREFIX, split_content
 from .script import Fault, Reply
 
 TEST_ACCESS_KEY = "AKIDLLMTAPEXAMPLE"
@@ -275,3 +275,11 @@ def _invoke(request: Request, item: Any, model: str) -> Response:
         return Response.json({"embeddings": [_vector(t, 8) for t in texts], "id": "emb-emulator", "response_type": "embeddings_floats",
                               "texts": texts}, headers={"x-amzn-bedrock-input-token-count": str(sum(len(t.split()) for t in texts))})
     return error(400, "ValidationException", f"The provided model identifier is invalid: {model}")
+
+
+# Credential endpoints (container, IMDS, STS at "/") and Bedrock; ``handle`` declines the rest.
+ROUTES = (
+    route("*", rf"^(/model/|/latest/|{re.escape(CONTAINER_PATH)}|/$)", lambda emulator, request, _: handle(
+        emulator.aws, request, emulator.next_item
+    )),
+)

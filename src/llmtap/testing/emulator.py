@@ -8,7 +8,6 @@ the same for clients in other processes (benchmarks).
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 import time
 from collections import deque
@@ -20,18 +19,10 @@ from .script import Fault, Reply
 
 RecordedRequest = Request
 
-_AZURE = re.compile(r"^/openai/deployments/([^/]+)/(chat/completions|completions|embeddings)$")
-_OPENAI = {
-    "/v1/chat/completions": openai_routes.chat,
-    "/v1/completions": openai_routes.completions,
-    "/v1/embeddings": openai_routes.embeddings,
-}
-_CLOUD_PREFIXES = ("/model/", "/latest/", aws_routes.CONTAINER_PATH)
-_AZURE_ROUTES = {
-    "chat/completions": openai_routes.chat,
-    "completions": openai_routes.completions,
-    "embeddings": openai_routes.embeddings,
-}
+# Every provider's routes module, in the order their rows are tried (OpenAI's last: its error
+# shape is the 404 for a path no one serves).
+ROUTE_MODULES = (aws_routes, gemini_routes, ollama_routes, anthropic_routes, openai_routes)
+ROUTES = tuple(row for module in ROUTE_MODULES for row in module.ROUTES)
 
 
 class Emulator:
@@ -160,82 +151,17 @@ class Emulator:
             return Reply(content=" ".join(f"w{i}" for i in range(int(chunks))), chunks=int(chunks))
         return None
 
+    next_item = _next_item  # what route handlers call
+
     def _handle(self, request: Request) -> Response | StreamResponse:
-        azure = _AZURE.match(request.path)
-        if azure:
-            request.deployment = azure.group(1)
         with self._arrived:
             self.requests.append(request)
             self._arrived.notify_all()
-        if request.path.startswith(_CLOUD_PREFIXES) or request.path == "/":
-            answer = aws_routes.handle(self.aws, request, self._next_item)
+        for row in ROUTES:
+            answer = row.answer(self, request)
             if answer is not None:
                 return answer
-        if request.method == "GET" and request.path == "/v1/models":
-            return self._check_bearer(request) or openai_routes.models()
-        if request.method != "POST":
-            return openai_routes.error_response(404, f"Unknown route {request.method} {request.path}")
-        gemini = gemini_routes.ROUTE.match(request.path)
-        if gemini:
-            return gemini_routes.handle(
-                request, self._next_item(request), gemini.group(1), gemini.group(2) == "streamGenerateContent", self.api_key
-            )
-        if request.path in ollama_routes.ROUTES:
-            if not isinstance(request.json, dict):
-                return Response.json({"error": "invalid JSON body"}, 400)
-            return ollama_routes.ROUTES[request.path](request, self._next_item(request))
-        if request.path in anthropic_routes.ROUTES:
-            denied = anthropic_routes.check_auth(request, self.api_key)
-            if denied is not None:
-                return denied
-            if not isinstance(request.json, dict):
-                return anthropic_routes.error_response(400, "invalid_request_error", "request body is not valid JSON")
-            return anthropic_routes.ROUTES[request.path](request, self._next_item(request))
-        if azure:
-            if "api-version" not in request.query:
-                return openai_routes.error_response(
-                    404, "Resource not found: the api-version query parameter is required", "404"
-                )
-            key = request.headers.get("api-key") or _bearer(request)
-            denied = self._check_key(key)
-            if denied is not None:
-                return denied
-            route = _AZURE_ROUTES[azure.group(2)]
-            model = azure.group(1)
-        else:
-            route = _OPENAI.get(request.path)
-            if route is None:
-                return openai_routes.error_response(404, f"Unknown route {request.method} {request.path}")
-            denied = self._check_bearer(request)
-            if denied is not None:
-                return denied
-            model = None
-        if not isinstance(request.json, dict):
-            return openai_routes.error_response(
-                400, "We could not parse the JSON body of your request.", None
-            )
-        if model is None:
-            model = request.json.get("model")
-            if not model:
-                return openai_routes.error_response(400, "you must provide a model parameter", None)
-        return route(request, self._next_item(request), model)
-
-    def _check_bearer(self, request: Request) -> Response | None:
-        return self._check_key(_bearer(request))
-
-    def _check_key(self, key: str | None) -> Response | None:
-        if not key:
-            return openai_routes.error_response(
-                401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.", None
-            )
-        if self.api_key is not None and key != self.api_key:
-            return openai_routes.error_response(401, f"Incorrect API key provided: {key[:3]}***.", "invalid_api_key")
-        return None
-
-
-def _bearer(request: Request) -> str | None:
-    value = request.headers.get("authorization", "")
-    return value[7:].strip() or None if value.lower().startswith("bearer ") else None
+        return openai_routes.error_response(404, f"Unknown route {request.method} {request.path}")
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None) -> None:

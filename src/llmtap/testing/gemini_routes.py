@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from .common import DEFAULT_PREFIX, route, split_content
 from .http import Request, Response, StreamResponse, fault_response
-from .openai_routes import DEFAULT_PREFIX, split_content
 from .script import Fault, Reply
 
-ROUTE = re.compile(r"^/v1beta/models/([^/:]+):(generateContent|streamGenerateContent)$")
 STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
           429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
@@ -67,3 +65,14 @@ def handle(request: Request, item: Reply | Fault | None, model: str, stream: boo
     if fault is not None and fault.malformed:
         data.insert(1, b"data: {not json\r\n\r\n")
     return StreamResponse(data, headers={"content-type": "text/event-stream"}, delay=reply.delay, piece_delay=reply.chunk_delay, ending=ending)
+
+
+ROUTES = (
+    route(
+        "POST",
+        r"^/v1beta/models/([^/:]+):(generateContent|streamGenerateContent)$",
+        lambda emulator, request, match: handle(
+            request, emulator.next_item(request), match.group(1), match.group(2) == "streamGenerateContent", emulator.api_key
+        ),
+    ),
+)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .common import DEFAULT_PREFIX, route, split_content, vector
 from .http import Request, Response, StreamResponse, fault_response
-from .openai_routes import DEFAULT_PREFIX, _vector, split_content
 from .script import Fault, Reply
 
 
@@ -80,7 +80,20 @@ def embed(request: Request, item: Reply | Fault | None) -> Response:
     if not items:
         return _error(400, "input is required")
     dims = request.json.get("dimensions") or 8
-    return Response.json({"model": request.json.get("model"), "embeddings": [_vector(t, dims) for t in items], "prompt_eval_count": len(items) * 3})
+    return Response.json({"model": request.json.get("model"), "embeddings": [vector(t, dims) for t in items], "prompt_eval_count": len(items) * 3})
 
 
-ROUTES = {"/api/chat": chat, "/api/generate": generate, "/api/embed": embed}
+def _route(handler: Any) -> Any:
+    def answer(emulator: Any, request: Request, _: Any) -> Response | StreamResponse:
+        if not isinstance(request.json, dict):
+            return Response.json({"error": "invalid JSON body"}, 400)
+        return handler(request, emulator.next_item(request))
+
+    return answer
+
+
+ROUTES = (
+    route("POST", r"^/api/chat$", _route(chat)),
+    route("POST", r"^/api/generate$", _route(generate)),
+    route("POST", r"^/api/embed$", _route(embed)),
+)

@@ -7,7 +7,6 @@ exact content. A scripted ``Reply`` or ``Fault`` changes the next answer.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import random
 import re
@@ -17,11 +16,19 @@ import uuid
 from typing import Any
 
 from . import http
+from .common import (
+    DEFAULT_PREFIX,
+    PIECES,
+    bearer,
+    last_user_text,
+    prompt_tokens,
+    route,
+    split_content,
+    text_of,
+    vector,
+)
 from .http import Request, Response, StreamResponse
 from .script import Fault, Reply
-
-DEFAULT_PREFIX = "Hello from the llmtap emulator. You said: "
-_PIECES = re.compile(r"\S+\s*|\s+")
 
 ERROR_TYPES = {
     400: ("invalid_request_error", None),
@@ -68,39 +75,10 @@ def fault_response(fault: Fault) -> Response:
     return http.fault_response(fault, error_body)
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
-
-
-def last_user_text(messages: list) -> str:
-    for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
-            return _text(message.get("content"))[:200]
-    return ""
-
-
-def prompt_tokens(texts: list[str]) -> int:
-    return max(1, sum(len(text.split()) + 4 for text in texts))
-
-
-def split_content(content: str, chunks: int | None) -> list[str]:
-    if chunks is None:
-        return _PIECES.findall(content) or ([content] if content else [])
-    size = max(1, -(-len(content) // chunks)) if content else 1
-    pieces = [content[i : i + size] for i in range(0, len(content), size)]
-    while len(pieces) < chunks:
-        pieces.append("")
-    return pieces
-
-
 def _limit(content: str, body: dict, finish: str) -> tuple[str, str]:
     limit = body.get("max_tokens") or body.get("max_completion_tokens")
     if isinstance(limit, int) and limit > 0:
-        words = _PIECES.findall(content)
+        words = PIECES.findall(content)
         if len(words) > limit:
             return "".join(words[:limit]).rstrip(), "length"
     return content, finish
@@ -175,7 +153,7 @@ def chat(request: Request, item: Reply | Fault | None, model: str) -> Response |
         {"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function", "function": {"name": c["name"], "arguments": c.get("arguments", "{}")}}
         for c in reply.tool_calls or ()
     ]
-    prompt = reply.prompt_tokens if reply.prompt_tokens is not None else prompt_tokens([_text(m.get("content")) for m in messages if isinstance(m, dict)])
+    prompt = reply.prompt_tokens if reply.prompt_tokens is not None else prompt_tokens([text_of(m.get("content")) for m in messages if isinstance(m, dict)])
     completion = reply.completion_tokens if reply.completion_tokens is not None else (
         len(content.split()) if not tool_calls else sum(len(c["function"]["arguments"]) // 4 + 1 for c in tool_calls)
     ) * n
@@ -250,13 +228,6 @@ def completions(request: Request, item: Reply | Fault | None, model: str) -> Res
     return _stream(events, reply, fault, 0, headers)
 
 
-def _vector(text: str, dimensions: int) -> list[float]:
-    digest = hashlib.sha256(text.encode()).digest()
-    while len(digest) < dimensions * 2:
-        digest += hashlib.sha256(digest).digest()
-    return [round((digest[2 * i] * 256 + digest[2 * i + 1]) / 65535 * 2 - 1, 6) for i in range(dimensions)]
-
-
 def embeddings(request: Request, item: Reply | Fault | None, model: str) -> Response:
     body = request.json
     value = body.get("input")
@@ -271,10 +242,10 @@ def embeddings(request: Request, item: Reply | Fault | None, model: str) -> Resp
     dimensions = body.get("dimensions") or 8
     data = []
     for index, entry in enumerate(items):
-        vector = _vector(entry if isinstance(entry, str) else json.dumps(entry), dimensions)
-        embedding: Any = vector
+        values = vector(entry if isinstance(entry, str) else json.dumps(entry), dimensions)
+        embedding: Any = values
         if body.get("encoding_format") == "base64":
-            embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+            embedding = base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
         data.append({"object": "embedding", "index": index, "embedding": embedding})
     tokens = prompt_tokens([e if isinstance(e, str) else json.dumps(e) for e in items])
     return Response.json(
@@ -287,3 +258,49 @@ def embeddings(request: Request, item: Reply | Fault | None, model: str) -> Resp
 def models() -> Response:
     ids = ["gpt-4o", "gpt-4o-mini", "gpt-3.5-turbo", "gpt-3.5-turbo-instruct", "text-embedding-3-small"]
     return Response.json({"object": "list", "data": [{"id": i, "object": "model", "created": 1700000000, "owned_by": "llmtap-emulator"} for i in ids]})
+
+
+# -- the route table -----------------------------------------------------------------------------
+
+_CALLS = {"chat/completions": chat, "completions": completions, "embeddings": embeddings}
+
+
+def check_key(key: str | None, api_key: str | None) -> Response | None:
+    """OpenAI's 401s: no key at all, or (when the emulator was given one) a wrong key."""
+    if not key:
+        return error_response(
+            401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.", None
+        )
+    if api_key is not None and key != api_key:
+        return error_response(401, f"Incorrect API key provided: {key[:3]}***.", "invalid_api_key")
+    return None
+
+
+def _call(emulator: Any, request: Request, route: Any, model: str | None) -> Response | StreamResponse:
+    if not isinstance(request.json, dict):
+        return error_response(400, "We could not parse the JSON body of your request.", None)
+    if model is None:
+        model = request.json.get("model")
+        if not model:
+            return error_response(400, "you must provide a model parameter", None)
+    return route(request, emulator.next_item(request), model)
+
+
+def _openai(emulator: Any, request: Request, match: re.Match[str]) -> Response | StreamResponse:
+    return check_key(bearer(request), emulator.api_key) or _call(emulator, request, _CALLS[match.group(1)], None)
+
+
+def _azure(emulator: Any, request: Request, match: re.Match[str]) -> Response | StreamResponse:
+    request.deployment = match.group(1)
+    if "api-version" not in request.query:
+        return error_response(404, "Resource not found: the api-version query parameter is required", "404")
+    denied = check_key(request.headers.get("api-key") or bearer(request), emulator.api_key)
+    return denied or _call(emulator, request, _CALLS[match.group(2)], match.group(1))
+
+
+ROUTES = (
+    route("GET", r"^/v1/models$", lambda emulator, request, _: check_key(bearer(request), emulator.api_key) or models()),
+    route("POST", r"^/v1/(chat/completions|completions|embeddings)$", _openai),
+    route("POST", r"^/openai/deployments/([^/]+)/(chat/completions|completions|embeddings)$", _azure),
+)
+
