@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from llmtap.chunk_builder import ChunkAssembler, stream_chunk_builder
-from llmtap.tokens import token_counter
+from llmtap.tokens import estimate_tokens as token_counter
 from llmtap.types import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,

@@ -66,7 +66,13 @@ from .main import (
 )
 from .retry import DEFAULT_RULES as _DEFAULT_RETRY_RULES
 from .streaming import CustomStreamWrapper
-from .tokens import token_counter
+from .tokens import (
+    create_pretrained_tokenizer,
+    create_tokenizer,
+    decode,
+    encode,
+    token_counter,
+)
 from .types import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,

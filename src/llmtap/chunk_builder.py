@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tokens import token_counter
+from .tokens import estimate_tokens as token_counter
 from .types import (
     ChatCompletionMessageToolCall,
     Choices,

@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .tokens import token_counter
+from .tokens import estimate_tokens as token_counter
 
 if TYPE_CHECKING:
     from .call import Call

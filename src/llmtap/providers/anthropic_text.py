@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import APIResponseValidationError
-from ..tokens import token_counter
+from ..tokens import estimate_tokens as token_counter
 from ..types import ModelResponse, ModelResponseStream
 from .anthropic import FINISH_REASONS, Anthropic, _stream_error, finish_body
 from .base import SSEJSONParser, StreamParser, decode_json
