@@ -56,8 +56,8 @@ class Call:
     record: Any = None
     cache_plan: Any = None
     text_via_chat: bool = False  # a text_completion served by the chat endpoint
-    credentials: dict = field(default_factory=dict)  # P.CREDENTIAL_PARAMS given; never logged
-    auth: Any = None  # what the provider's ``authorize`` fetched for this attempt (credentials, a token)
+    credentials: dict = field(default_factory=dict, repr=False)  # P.CREDENTIAL_PARAMS given; never logged
+    auth: Any = field(default=None, repr=False)  # what ``authorize`` fetched for this attempt (credentials, a token)
 
     @property
     def provider_name(self) -> str:

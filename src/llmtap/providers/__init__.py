@@ -31,6 +31,7 @@ REGISTRY: dict[str, str] = {
     "gemini": "llmtap.providers.gemini:Gemini",
     "ollama": "llmtap.providers.ollama:Ollama",
     "bedrock": "llmtap.providers.bedrock:Bedrock",
+    "vertex_ai": "llmtap.providers.vertex:VertexAI",
     "ollama_chat": "llmtap.providers.ollama:Ollama",
 }
 # Modules holding tables of rows, each ``name -> factory``.

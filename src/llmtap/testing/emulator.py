@@ -13,7 +13,14 @@ import time
 from collections import deque
 from typing import Any
 
-from . import anthropic_routes, aws_routes, gemini_routes, ollama_routes, openai_routes
+from . import (
+    anthropic_routes,
+    aws_routes,
+    gemini_routes,
+    ollama_routes,
+    openai_routes,
+    token_routes,
+)
 from .http import HttpServer, Request, Response, StreamResponse
 from .script import Fault, Reply
 
@@ -21,7 +28,7 @@ RecordedRequest = Request
 
 # Every provider's routes module, in the order their rows are tried (OpenAI's last: its error
 # shape is the 404 for a path no one serves).
-ROUTE_MODULES = (aws_routes, gemini_routes, ollama_routes, anthropic_routes, openai_routes)
+ROUTE_MODULES = (aws_routes, token_routes, gemini_routes, ollama_routes, anthropic_routes, openai_routes)
 ROUTES = tuple(row for module in ROUTE_MODULES for row in module.ROUTES)
 
 
@@ -38,6 +45,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._server: HttpServer | None = None
         self.aws = aws_routes.AwsState()
+        self.tokens = token_routes.TokenState()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -109,6 +117,10 @@ class Emulator:
     def bedrock_base(self) -> str:
         return self.url
 
+    @property
+    def vertex_base(self) -> str:
+        return self.url
+
     # -- scripting and inspection ------------------------------------------------------------------
 
     def push(self, *items: Reply | Fault) -> None:
@@ -120,6 +132,7 @@ class Emulator:
             self.requests.clear()
             self._script.clear()
             self.aws.minted.clear()
+            self.tokens.reset()
             self.aws.lifetime = aws_routes.DEFAULT_LIFETIME
 
     @property

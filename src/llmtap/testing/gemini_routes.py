@@ -25,6 +25,11 @@ def handle(request: Request, item: Reply | Fault | None, model: str, stream: boo
     key = request.headers.get("x-goog-api-key") or request.query.get("key")
     if not key or (api_key is not None and key != api_key):
         return error_response(400 if not key else 403, "API key not valid. Please pass a valid API key.")
+    return answer(request, item, model, stream)
+
+
+def answer(request: Request, item: Reply | Fault | None, model: str, stream: bool) -> Response | StreamResponse:
+    """A GenerateContent answer (AI Studio and Vertex AI alike), once the caller is authenticated."""
     body = request.json
     contents = body.get("contents") if isinstance(body, dict) else None
     if not isinstance(contents, list) or not contents:

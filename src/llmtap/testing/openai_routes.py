@@ -294,7 +294,12 @@ def _azure(emulator: Any, request: Request, match: re.Match[str]) -> Response | 
     request.deployment = match.group(1)
     if "api-version" not in request.query:
         return error_response(404, "Resource not found: the api-version query parameter is required", "404")
-    denied = check_key(request.headers.get("api-key") or bearer(request), emulator.api_key)
+    if not request.headers.get("api-key") and bearer(request):  # a Microsoft Entra ID token
+        from .token_routes import check_azure_bearer
+
+        denied = check_azure_bearer(emulator.tokens, request)
+    else:
+        denied = check_key(request.headers.get("api-key"), emulator.api_key)
     return denied or _call(emulator, request, _CALLS[match.group(2)], match.group(1))
 
 
