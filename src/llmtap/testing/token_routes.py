@@ -15,6 +15,7 @@ MSI_PATH`` with ``IDENTITY_HEADER=MSI_HEADER`` (managed identity), ``token_uri =
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import re
@@ -183,8 +184,8 @@ def _vertex(state: TokenState, request: Request, next_item: Any, match: re.Match
                                                "anthropic_version: vertex-2023-10-16 is required and model must not be in the body")
     if bool(body.get("stream")) != (action == "streamRawPredict"):
         return anthropic_routes.error_response(400, "invalid_request_error", "stream must match the rawPredict/streamRawPredict route")
-    request.json = {**body, "model": model}
-    return anthropic_routes.messages(request, next_item(request))
+    item = next_item(request)
+    return anthropic_routes.messages(dataclasses.replace(request, json={**body, "model": model}), item)
 
 
 def check_azure_bearer(state: TokenState, request: Request) -> Response | None:
