@@ -203,3 +203,13 @@ def test_no_private_key_or_token_in_any_output(vertex, tmp_path) -> None:
     for text in texts:
         assert key_body not in text
         assert not any(token in text for token in tokens)
+
+
+def test_express_mode_api_key(vertex) -> None:
+    r = llmtap.completion(model="vertex_ai/gemini-2.5-flash", messages=USER, api_key="vertex-express-key")
+    request = vertex.last_request
+    assert request.path == "/v1/publishers/google/models/gemini-2.5-flash:generateContent"
+    assert request.headers["x-goog-api-key"] == "vertex-express-key" and "authorization" not in request.headers
+    assert vertex.tokens.log == [] and r.choices[0].message.content
+    with pytest.raises(llmtap.BadRequestError, match="Claude on Vertex AI needs a project"):
+        llmtap.completion(model="vertex_ai/claude-3-5-haiku@20241022", messages=USER, api_key="k")

@@ -176,6 +176,7 @@ def _from_default_credential(provider: Azure, call: Call, scope: str) -> str:
             _default_credential = DefaultAzureCredential()
         access = _default_credential.get_token(scope)
     except Exception as exc:
-        raise AuthenticationError(f"DefaultAzureCredential could not get a token: {type(exc).__name__}",
+        raise AuthenticationError(f"missing API key for azure (pass api_key=... or set AZURE_API_KEY or AZURE_OPENAI_API_KEY), "
+                                  f"and DefaultAzureCredential could not get a token: {type(exc).__name__}",
                                   llm_provider=provider.name, model=call.model) from None
     return bearer.store(("default", scope), bearer.Token(access.token, float(access.expires_on))).value

@@ -9,7 +9,8 @@ how it is authenticated. Gemini: ``…/publishers/google/models/{model}:generate
 
 Project: ``vertex_project`` (or ``VERTEXAI_PROJECT``/``VERTEX_PROJECT``/``GOOGLE_CLOUD_PROJECT``, or
 the credentials file's). Location: ``vertex_location`` (or ``VERTEXAI_LOCATION``/``VERTEX_LOCATION``),
-default us-central1.
+default us-central1. With ``api_key`` (Vertex's express mode) Gemini models need no project and
+no Google credentials: the key goes in ``x-goog-api-key``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class VertexAI(Provider):
     default_base = "https://{location}-aiplatform.googleapis.com"
     needs_key = False
     text_completion = "chat"
-    secret_headers = frozenset({"authorization"})
+    secret_headers = frozenset({"authorization", "x-goog-api-key"})
     module_key = None
     bare_prefixes = ()
     otel_name = "gcp.vertex_ai"
@@ -62,6 +63,13 @@ class VertexAI(Provider):
 
     def configure(self, call: Call) -> None:
         settings = call.credentials
+        if call.api_key:  # express mode: an API key, no project, Gemini models only
+            if call.provider_model.startswith("claude"):
+                raise BadRequestError("Claude on Vertex AI needs a project and Google credentials, not an api_key",
+                                      model=call.model, llm_provider=self.name)
+            if "{location}" in (call.api_base or ""):
+                call.api_base = "https://aiplatform.googleapis.com"
+            return
         info, source = google_credentials.load_info(settings.get("vertex_credentials"))
         settings["_info"], settings["_source"] = info, source
         project = (
@@ -84,6 +92,8 @@ class VertexAI(Provider):
 
     def authorize(self, call: Call) -> Any:
         settings = call.credentials
+        if call.api_key:
+            return None
         call.auth = yield from google_credentials.token(settings["_info"], settings["_source"])
 
     def build_body(self, call: Call) -> dict:
@@ -101,11 +111,15 @@ class VertexAI(Provider):
             publisher, action = "anthropic", ("streamRawPredict" if call.stream else "rawPredict")
         else:
             publisher, action = "google", ("streamGenerateContent?alt=sse" if call.stream else "generateContent")
-        url = (
-            f"{call.api_base}/v1/projects/{quote(settings['_project'], safe='')}/locations/"
-            f"{quote(settings['_location'], safe='')}/publishers/{publisher}/models/{model}:{action}"
-        )
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if call.api_key:
+            url = f"{call.api_base}/v1/publishers/{publisher}/models/{model}:{action}"
+            headers["x-goog-api-key"] = call.api_key
+        else:
+            url = (
+                f"{call.api_base}/v1/projects/{quote(settings['_project'], safe='')}/locations/"
+                f"{quote(settings['_location'], safe='')}/publishers/{publisher}/models/{model}:{action}"
+            )
         if call.auth:
             headers["Authorization"] = f"Bearer {call.auth}"
         if call.extra_headers:

@@ -38,7 +38,7 @@ DEFAULT_LIFETIME = 3600
 
 ENTRA = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 VERTEX = re.compile(
-    r"^/v1/projects/([^/]+)/locations/([^/]+)/publishers/(google|anthropic)/models/([^/:]+):"
+    r"^/v1/(?:projects/([^/]+)/locations/([^/]+)/)?publishers/(google|anthropic)/models/([^/:]+):"
     r"(generateContent|streamGenerateContent|rawPredict|streamRawPredict)$"
 )
 _SHA256_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
@@ -166,7 +166,10 @@ def _verify(message: bytes, signature: bytes, n: int, e: int) -> bool:
 
 
 def _vertex(state: TokenState, request: Request, next_item: Any, match: re.Match) -> Response | StreamResponse:
-    if not state.valid(_bearer(request)):
+    express = match.group(1) is None  # an API key instead of a project and a token
+    if express and match.group(3) == "google" and request.headers.get("x-goog-api-key"):
+        pass
+    elif express or not state.valid(_bearer(request)):
         return Response.json({"error": {"code": 401, "message": "Request had invalid authentication credentials. Expected OAuth 2 "
                                         "access token, login cookie or other valid authentication credential.", "status": "UNAUTHENTICATED"}}, 401)
     publisher, model, action = match.group(3), match.group(4), match.group(5)
