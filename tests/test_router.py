@@ -619,3 +619,96 @@ def test_requests_from_many_threads(emus):
         t.join()
     assert results["ok"] == 120 and results["limited"] == 30
     assert counts(emus)[:3] == [40, 40, 40]
+
+
+# -- hedging ----------------------------------------------------------------------------------
+
+
+def _hedging_router(emus, **kwargs):
+    # cost-based: emus[0] (cheaper) is always the primary, emus[1] the hedge
+    return Router(
+        model_list=[
+            deployment("gpt", emus[0], input_cost_per_token=1e-6),
+            deployment("gpt", emus[1], input_cost_per_token=2e-6),
+        ],
+        routing_strategy="cost-based-routing",
+        hedge_requests=True,
+        hedge_args={"min_samples": 5, "quantile": 0.95},
+        **kwargs,
+    )
+
+
+def _warm(router, emus):
+    async def warm():
+        for _ in range(12):
+            await router.acompletion("gpt", MESSAGES)
+
+    asyncio.run(warm())
+    for e in emus:
+        e.clear()
+
+
+def test_a_slow_primary_is_hedged_and_the_first_answer_wins(emus):
+    router = _hedging_router(emus)
+    _warm(router, emus)  # both deployments answer in a few ms: p95 is small
+    events = Events()
+    llmtap.callbacks = [events]
+    emus[0].push(Reply(content="slow", delay=2.0))
+
+    async def main():
+        started = time.monotonic()
+        response = await router.acompletion("gpt", MESSAGES)
+        return response, time.monotonic() - started
+
+    response, elapsed = asyncio.run(main())
+    assert response.choices[0].message.content != "slow"
+    assert elapsed < 1.5  # did not wait for the slow one
+    assert sum(counts(emus)[:2]) == 2  # one hedge, not a storm
+    outcomes = events.outcomes()
+    routes = sorted((kw["router"]["hedge"], kw["router"]["won"], kw["router"]["final"], k) for k, kw in outcomes)
+    assert routes == [("hedge", True, True, "success"), ("primary", False, False, "failure")]
+    loser = next(kw for k, kw in outcomes if k == "failure")
+    assert "estimated_cost" in loser["router"]
+    assert len(events.finals()) == 1
+    # the cancelled attempt left nothing in flight
+    assert all(s.busy == 0 for s in router._state.snapshot(router.get_model_ids()))
+
+
+def test_fast_requests_are_not_hedged(emus):
+    router = _hedging_router(emus)
+    _warm(router, emus)
+
+    async def main():
+        for _ in range(10):
+            await router.acompletion("gpt", MESSAGES)
+
+    asyncio.run(main())
+    assert sum(counts(emus)[:2]) <= 15  # a few hedges around the p95 at most, never one per request
+
+
+def test_hedging_needs_history_and_is_opt_in(emus):
+    router = Router(model_list=[deployment("gpt", emus[0]), deployment("gpt", emus[1])])
+    for e in emus[:2]:
+        e.push(Reply(delay=0.3))
+
+    async def main():
+        return await router.acompletion("gpt", MESSAGES, hedge=True)  # no latency samples yet
+
+    asyncio.run(main())
+    assert sum(counts(emus)[:2]) == 1
+
+
+def test_hedge_when_the_primary_fails_meanwhile(emus):
+    router = _hedging_router(emus, num_retries=0)
+    _warm(router, emus)
+    emus[0].push(Fault(500, delay=0.5))
+    emus[1].push(Reply(content="fast", delay=0.8))  # the hedge: still running when the primary fails
+
+    async def main():
+        return await router.acompletion("gpt", MESSAGES)
+
+    events = Events()
+    llmtap.callbacks = [events]
+    assert asyncio.run(main()).choices[0].message.content == "fast"
+    finals = events.finals()
+    assert len(finals) == 1 and finals[0][0] == "success"

@@ -143,6 +143,7 @@ class _Request:
         "retry_policy_groups",
         "_tokens",
         "hedge",
+        "stats",
     )
 
     def __init__(self, call_type: str, requested: str, group: str, is_async: bool, inputs: Any, kwargs: dict) -> None:
@@ -165,6 +166,7 @@ class _Request:
         self.history: list[dict] = []
         self.final_reported = False
         self.winner: Any = None
+        self.stats: dict = {}
         self._tokens: int | None = None
 
     def prompt_tokens(self) -> int:
@@ -184,7 +186,9 @@ class _Request:
 class _Attempt:
     """One try at one deployment: an ordinary llmtap call, driven by the router's flow."""
 
-    __slots__ = ("router", "req", "dep", "group", "number", "kwargs", "decision", "delivered", "started", "role")
+    __slots__ = (
+        "router", "req", "dep", "group", "number", "kwargs", "decision", "delivered", "started", "role", "partner", "finished"
+    )
 
     def __init__(self, router: Router, req: _Request, dep: Deployment, group: str, role: str | None = None) -> None:
         req.attempts += 1
@@ -197,6 +201,8 @@ class _Attempt:
         self.delivered = False
         self.started = 0.0
         self.role = role  # hedging: "primary" / "hedge"
+        self.partner: _Attempt | None = None  # hedging: the other attempt of the race
+        self.finished = False
         self.kwargs = router._attempt_kwargs(req, dep, group, self)
 
     # -- the call ---------------------------------------------------------------------------
@@ -212,10 +218,13 @@ class _Attempt:
     async def arun(self) -> Any:
         names = _CALLS[self.req.call_type]
         self.started = time.monotonic()
-        result = await getattr(llmtap, names[1])(**self.kwargs)
-        if self.req.stream:
-            result = self._stream(result, await apeek(result))
-        return result
+        try:
+            result = await getattr(llmtap, names[1])(**self.kwargs)
+            if self.req.stream:
+                result = self._stream(result, await apeek(result))
+            return result
+        finally:
+            self.finished = True
 
     def _stream(self, inner: Any, buffered: Any) -> RouterStream:
         state, dep_id = self.router._state, self.dep.id
@@ -234,6 +243,16 @@ class _Attempt:
     def outcome(self, exc: BaseException | None) -> dict:
         """Called by the attempt's call record just before its success or failure event."""
         req = self.req
+        if self.role is not None:  # a hedge race
+            if req.winner is not None and req.winner is not self:
+                info = self.describe(False, None, won=False)
+                if exc is not None:
+                    from .hedging import prompt_cost
+
+                    info["estimated_cost"] = prompt_cost(self)
+                return info
+            if exc is not None and self.partner is not None and not self.partner.finished:
+                return self.describe(False, "hedge", won=False)
         if exc is None:
             won = req.winner is None or req.winner is self
             if req.winner is None:
@@ -439,12 +458,7 @@ class Router:
         return drive(self._flow(self._start("completion", model, messages, kwargs, False)))
 
     async def acompletion(self, model: str, messages: list | None = None, **kwargs: Any) -> Any:
-        req = self._start("completion", model, messages, kwargs, True)
-        if req.hedge:
-            from .hedging import hedged
-
-            return await hedged(self, req)
-        return await adrive(self._flow(req))
+        return await adrive(self._flow(self._start("completion", model, messages, kwargs, True)))
 
     def text_completion(self, model: str, prompt: Any = None, **kwargs: Any) -> Any:
         return drive(self._flow(self._start("text_completion", model, prompt, kwargs, False)))
@@ -543,9 +557,13 @@ class Router:
                 self._report_unlogged_failure(req, group, exc)
                 raise
             attempt = _Attempt(self, req, dep, group)
+            step = self._hedge(req, attempt, group) if req.hedge else attempt
             try:
-                result = yield attempt
+                result = yield step
             except BaseException as exc:
+                if step is not attempt:
+                    attempt = step.result_attempt
+                    dep = attempt.dep
                 decision = attempt.decision or self._decide(req, group, dep, exc, attempt)
                 attempt.decision = decision
                 last_error = exc
@@ -562,10 +580,22 @@ class Router:
                     group = decision.group
                     continue
                 raise
+            if step is not attempt:
+                attempt = step.result_attempt
+                dep = attempt.dep
             latency = time.monotonic() - attempt.started
             tokens = 0 if req.stream else _total_tokens(result)
             yield self._op("succeeded", dep.id, tokens, latency)
             return result
+
+    def _hedge(self, req: _Request, attempt: _Attempt, group: str) -> Any:
+        from .hedging import Hedge, hedge_delay
+
+        stats = req.stats.get(attempt.dep.id)
+        delay = hedge_delay(stats.latencies, self.hedge_args) if stats is not None else None
+        if delay is None or len(self._deployments_for(group)) < 2:
+            return attempt
+        return Hedge(self, req, attempt, group, delay)
 
     def _op(self, name: str, *args: Any) -> Any:
         return StateOp(self._state, name, *args)
@@ -581,6 +611,7 @@ class Router:
         stats = yield self._op("snapshot", ids)
         candidates = [(d, s) for d, s in zip(deployments, stats, strict=True) if s.available]
         req.available = {d.id for d, _ in candidates}
+        req.stats = {d.id: s for d, s in candidates}
         cooling = [d.id for d, s in zip(deployments, stats, strict=True) if s.cooling]
         if not candidates:
             raise RouterRateLimitError(
