@@ -3,9 +3,10 @@ new ones to the provider, and the answer is stitched back together in the origin
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING, Any
+
+from .keys import hash_key
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -28,9 +29,7 @@ def item_key(call: Call, item: Any, namespace: str | None) -> str:
         "params": {k: v for k, v in call.params.items() if k != "user"},
         "input": item,
     }
-    text = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return f"{namespace}:{digest}" if namespace else digest
+    return hash_key(material, namespace)
 
 
 def encode_item(embedding: Any) -> str:

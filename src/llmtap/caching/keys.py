@@ -36,6 +36,11 @@ def cache_key(call: Call, namespace: str | None = None) -> str:
         material["input"] = call.input
     if call.extra_body:
         material["extra_body"] = call.extra_body
+    return hash_key(material, namespace)
+
+
+def hash_key(material: dict, namespace: str | None = None) -> str:
+    """The key for some material: SHA-256 of its canonical JSON, after the namespace if any."""
     text = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     digest = hashlib.sha256(text.encode()).hexdigest()
     return f"{namespace}:{digest}" if namespace else digest

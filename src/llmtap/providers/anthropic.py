@@ -14,6 +14,7 @@ from ..exceptions import error_for_status
 from ..types import ModelResponse, ModelResponseStream
 from ..wire import HttpRequest
 from .base import Provider, SSEJSONParser, StreamParser, decode_json, encode_json
+from .parts import image_of, tool_arguments_or_raw
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -234,14 +235,12 @@ def _content_blocks(content: Any) -> list[dict]:
         kind = part.get("type")
         if kind == "text":
             blocks.append({"type": "text", "text": part.get("text", "")})
-        elif kind == "image_url":
-            url = part["image_url"]["url"] if isinstance(part["image_url"], dict) else part["image_url"]
-            if url.startswith("data:"):
-                header, _, data = url.partition(",")
-                media_type = header[5:].split(";")[0]
-                blocks.append({"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}})
+        elif kind == "image_url" and (image := image_of(part)) is not None:
+            if image.inline:
+                source = {"type": "base64", "media_type": image.media_type, "data": image.data}
             else:
-                blocks.append({"type": "image", "source": {"type": "url", "url": url}})
+                source = {"type": "url", "url": image.url}
+            blocks.append({"type": "image", "source": source})
         else:
             blocks.append(part)
     return blocks
@@ -278,11 +277,7 @@ def convert_messages(messages: list[dict]) -> tuple[Any, list[dict]]:
             blocks = _content_blocks(content)
             for call in message.get("tool_calls") or ():
                 function = call.get("function", {})
-                arguments = function.get("arguments") or "{}"
-                try:
-                    parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
-                except ValueError:
-                    parsed = {"_raw": arguments}
+                parsed = tool_arguments_or_raw(function.get("arguments"))
                 blocks.append({"type": "tool_use", "id": call.get("id"), "name": function.get("name"), "input": parsed})
             add("assistant", blocks)
         else:

@@ -33,6 +33,7 @@ from ..types import EmbeddingResponse, ModelResponse, ModelResponseStream
 from ..wire import HttpRequest
 from . import aws_credentials, aws_sigv4
 from .base import Provider, StreamParser, decode_json, encode_json
+from .parts import Image, image_of, tool_arguments
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -327,26 +328,23 @@ def _blocks(provider: Provider, call: Call, content: Any, where: str) -> list[di
             if text.strip():
                 blocks.append({"text": text})
         elif kind == "image_url":
-            image = part.get("image_url")
-            url = image.get("url") if isinstance(image, dict) else image
-            blocks.append(_image(provider, call, url, f"{where}.content[{position}]"))
+            blocks.append(_image(provider, call, image_of(part), f"{where}.content[{position}]"))
         else:
             raise BadRequestError(f"{where}.content[{position}] has a type Bedrock cannot take: {kind!r}", model=call.model, llm_provider=provider.name)
     return blocks
 
 
-def _image(provider: Provider, call: Call, url: Any, where: str) -> dict:
-    if not isinstance(url, str) or not url.startswith("data:"):
+def _image(provider: Provider, call: Call, image: Image | None, where: str) -> dict:
+    if image is None or not image.inline:
         raise BadRequestError(
             f"{where}: Bedrock takes images inline only; pass a data: URL (data:image/png;base64,...)",
             model=call.model, llm_provider=provider.name,
         )
-    header, _, data = url.partition(",")
-    mime = header[5:].split(";")[0].lower()
-    if mime not in _IMAGE_FORMATS or ";base64" not in header:
-        raise BadRequestError(f"{where}: Bedrock takes base64 png, jpeg, gif or webp images, got {header[:40]!r}",
+    mime = image.media_type.lower()
+    if mime not in _IMAGE_FORMATS or not image.base64:
+        raise BadRequestError(f"{where}: Bedrock takes base64 png, jpeg, gif or webp images, got {image.url.partition(',')[0][:40]!r}",
                               model=call.model, llm_provider=provider.name)
-    return {"image": {"format": _IMAGE_FORMATS[mime], "source": {"bytes": data}}}
+    return {"image": {"format": _IMAGE_FORMATS[mime], "source": {"bytes": image.data}}}
 
 
 def convert_messages(provider: Provider, call: Call) -> tuple[list[dict], list[dict]]:
@@ -372,9 +370,8 @@ def convert_messages(provider: Provider, call: Call) -> tuple[list[dict], list[d
             blocks = _blocks(provider, call, content, where)
             for tool_call in message.get("tool_calls") or ():
                 function = tool_call.get("function") or {}
-                arguments = function.get("arguments") or "{}"
                 try:
-                    parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
+                    parsed = tool_arguments(function.get("arguments"))
                 except ValueError:
                     raise BadRequestError(f"{where}: tool call arguments are not JSON", model=call.model, llm_provider=provider.name) from None
                 blocks.append({"toolUse": {"toolUseId": tool_call.get("id"), "name": function.get("name"), "input": parsed}})

@@ -17,6 +17,7 @@ from ..exceptions import ContentPolicyViolationError
 from ..types import ModelResponse, ModelResponseStream
 from ..wire import HttpRequest
 from .base import Provider, SSEJSONParser, StreamParser, decode_json, encode_json
+from .parts import image_of, tool_arguments_or_raw
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -120,13 +121,11 @@ def _parts(content: Any) -> list[dict]:
     for part in content:
         if part.get("type") == "text":
             parts.append({"text": part.get("text", "")})
-        elif part.get("type") == "image_url":
-            url = part["image_url"]["url"] if isinstance(part["image_url"], dict) else part["image_url"]
-            if url.startswith("data:"):
-                header, _, data = url.partition(",")
-                parts.append({"inlineData": {"mimeType": header[5:].split(";")[0], "data": data}})
+        elif part.get("type") == "image_url" and (image := image_of(part)) is not None:
+            if image.inline:
+                parts.append({"inlineData": {"mimeType": image.media_type, "data": image.data}})
             else:
-                parts.append({"fileData": {"fileUri": url}})
+                parts.append({"fileData": {"fileUri": image.url}})
     return parts
 
 
@@ -150,10 +149,7 @@ def convert_messages(messages: list[dict]) -> tuple[str | None, list[dict]]:
             for call in message.get("tool_calls") or ():
                 function = call.get("function", {})
                 tool_names[call.get("id", "")] = function.get("name")
-                try:
-                    args = json.loads(function.get("arguments") or "{}")
-                except ValueError:
-                    args = {"_raw": function.get("arguments")}
+                args = tool_arguments_or_raw(function.get("arguments"))
                 parts.append({"functionCall": {"name": function.get("name"), "args": args}})
             add("model", parts)
         elif role in ("tool", "function"):

@@ -16,6 +16,7 @@ from ..sse import NDJSONDecoder
 from ..types import EmbeddingResponse, ModelResponse, ModelResponseStream, TextCompletionResponse
 from ..wire import HttpRequest
 from .base import Provider, StreamParser, decode_json, encode_json
+from .parts import image_of, tool_arguments_or_raw
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -118,9 +119,8 @@ def _message(message: dict) -> dict:
         for part in content:
             if part.get("type") == "text":
                 texts.append(part.get("text", ""))
-            elif part.get("type") == "image_url":
-                url = part["image_url"]["url"] if isinstance(part["image_url"], dict) else part["image_url"]
-                images.append(url.partition(",")[2] if url.startswith("data:") else url)
+            elif part.get("type") == "image_url" and (image := image_of(part)) is not None:
+                images.append(image.data if image.inline else image.url)
         out["content"] = "".join(texts)
         if images:
             out["images"] = images
@@ -128,19 +128,10 @@ def _message(message: dict) -> dict:
         out["content"] = content or ""
     if message.get("tool_calls"):
         out["tool_calls"] = [
-            {"function": {"name": c["function"]["name"], "arguments": _arguments(c["function"].get("arguments"))}}
+            {"function": {"name": c["function"]["name"], "arguments": tool_arguments_or_raw(c["function"].get("arguments"))}}
             for c in message["tool_calls"]
         ]
     return out
-
-
-def _arguments(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value) if value else {}
-        except ValueError:
-            return {"_raw": value}
-    return value or {}
 
 
 def to_openai(call: Call, data: dict, whole: bool, ident: str | None = None) -> Any:

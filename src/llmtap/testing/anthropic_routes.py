@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from .common import DEFAULT_PREFIX, PIECES, route, split_content, text_of
+from .common import DEFAULT_PREFIX, PIECES, arguments_of, route, split_content, text_of
 from .http import Request, Response, StreamResponse, fault_response
 from .script import Fault, Reply
 
@@ -90,7 +90,7 @@ def messages(request: Request, item: Reply | Fault | None) -> Response | StreamR
     output = reply.completion_tokens or max(1, len(content.split()))
     blocks: list[dict] = [] if reply.tool_calls and reply.content is None else [{"type": "text", "text": content}]
     for call in reply.tool_calls or ():
-        blocks.append({"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:20], "name": call["name"], "input": json.loads(call.get("arguments") or "{}")})
+        blocks.append({"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:20], "name": call["name"], "input": arguments_of(call)})
     ident = "msg_" + uuid.uuid4().hex[:24]
     model = body.get("model")
     usage = {"input_tokens": prompt, "output_tokens": output, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}

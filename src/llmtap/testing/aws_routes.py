@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, quote
 
 from ..eventstream import encode_message
 from ..providers import aws_sigv4
-from .common import DEFAULT_PREFIX, route, split_content
+from .common import DEFAULT_PREFIX, arguments_of, route, split_content
 from .http import Request, Response, StreamResponse
 from .script import Fault, Reply
 
@@ -215,7 +215,7 @@ def _converse(request: Request, item: Any, model: str, stream: bool) -> Response
     stop = {"length": "max_tokens", "content_filter": "guardrail_intervened"}.get(reply.finish_reason or "", "tool_use" if calls else "end_turn")
     if not stream:
         blocks: list[dict] = [] if calls and reply.content is None else [{"text": content}]
-        blocks += [{"toolUse": {"toolUseId": f"tooluse_{i}", "name": c["name"], "input": json.loads(c.get("arguments") or "{}")}}
+        blocks += [{"toolUse": {"toolUseId": f"tooluse_{i}", "name": c["name"], "input": arguments_of(c)}}
                    for i, c in enumerate(calls)]
         answer: dict[str, Any] = {"output": {"message": {"role": "assistant", "content": blocks}}, "stopReason": stop,
                                   "usage": usage, "metrics": {"latencyMs": 12}}

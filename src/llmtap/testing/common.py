@@ -10,6 +10,7 @@ returns an answer — or None to let a later row have the request.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +84,11 @@ def vector(text: str, dimensions: int) -> list[float]:
     while len(digest) < dimensions * 2:
         digest += hashlib.sha256(digest).digest()
     return [round((digest[2 * i] * 256 + digest[2 * i + 1]) / 65535 * 2 - 1, 6) for i in range(dimensions)]
+
+
+def arguments_of(tool_call: dict) -> Any:
+    """A scripted tool call's arguments (a JSON string) as the object native APIs send."""
+    return json.loads(tool_call.get("arguments") or "{}")
 
 
 def bearer(request: Request) -> str | None:

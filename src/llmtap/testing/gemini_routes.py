@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .common import DEFAULT_PREFIX, route, split_content
+from .common import DEFAULT_PREFIX, arguments_of, route, split_content
 from .http import Request, Response, StreamResponse, fault_response
 from .script import Fault, Reply
 
@@ -47,7 +47,7 @@ def answer(request: Request, item: Reply | Fault | None, model: str, stream: boo
     prompt = reply.prompt_tokens or max(1, len(last.split()) + 4)
     output = reply.completion_tokens or max(1, len(content.split()))
     usage = {"promptTokenCount": prompt, "candidatesTokenCount": output, "totalTokenCount": prompt + output}
-    calls = [{"functionCall": {"name": c["name"], "args": json.loads(c.get("arguments") or "{}")}} for c in reply.tool_calls or ()]
+    calls = [{"functionCall": {"name": c["name"], "args": arguments_of(c)}} for c in reply.tool_calls or ()]
     finish = "MAX_TOKENS" if reply.finish_reason == "length" else "STOP"
     if not stream:
         parts: list[dict[str, Any]] = calls or [{"text": content}]

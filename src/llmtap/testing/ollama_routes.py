@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .common import DEFAULT_PREFIX, route, split_content, vector
+from .common import DEFAULT_PREFIX, arguments_of, route, split_content, vector
 from .http import Request, Response, StreamResponse, fault_response
 from .script import Fault, Reply
 
@@ -29,7 +29,7 @@ def _answer(request: Request, item: Reply | Fault | None, text: str, chat: bool)
     stamp = "2026-01-01T00:00:00Z"
     prompt = reply.prompt_tokens or max(1, len(text.split()) + 4)
     output = reply.completion_tokens or max(1, len(content.split()))
-    calls = [{"function": {"name": c["name"], "arguments": json.loads(c.get("arguments") or "{}")}} for c in reply.tool_calls or ()]
+    calls = [{"function": {"name": c["name"], "arguments": arguments_of(c)}} for c in reply.tool_calls or ()]
     final: dict[str, Any] = {"model": model, "created_at": stamp, "done": True, "done_reason": reply.finish_reason or "stop",
                              "prompt_eval_count": prompt, "eval_count": output, "total_duration": 1000}
     if body.get("stream", True) is False:
