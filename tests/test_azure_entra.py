@@ -51,8 +51,11 @@ def test_azure_ad_token_is_the_bearer_and_never_shown(entra, tmp_path) -> None:
 
     token = "eyJ0eXAiOiJKV1Qi.entra-token-for-test.signature-part"
     entra.tokens.accept_token(token)
+    from .test_bedrock import span_sink, span_texts
+
     seen = Seen()
-    llmtap.callbacks = [seen, JsonlLogger(str(tmp_path / "calls.jsonl"))]
+    otel, spans = span_sink()
+    llmtap.callbacks = [seen, JsonlLogger(str(tmp_path / "calls.jsonl")), otel]
     r = llmtap.completion(model="azure/my-gpt4o", messages=USER, azure_ad_token=token)
     assert r.choices[0].message.content
     request = entra.last_request
@@ -61,7 +64,8 @@ def test_azure_ad_token_is_the_bearer_and_never_shown(entra, tmp_path) -> None:
     with pytest.raises(llmtap.AuthenticationError) as caught:
         llmtap.completion(model="azure/my-gpt4o", messages=USER, azure_ad_token=token + "-forged")
     llmtap.flush()
-    for text in [*seen.texts, (tmp_path / "calls.jsonl").read_text(), str(caught.value), repr(caught.value.__dict__)]:
+    assert len(span_texts(spans)) == 2
+    for text in [*seen.texts, (tmp_path / "calls.jsonl").read_text(), str(caught.value), repr(caught.value.__dict__), *span_texts(spans)]:
         assert token not in text
     assert len(seen.texts) == 4
 

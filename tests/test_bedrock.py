@@ -336,12 +336,33 @@ def test_titan_and_cohere_embeddings(aws) -> None:
 # -- secrets never leak ------------------------------------------------------------------------------
 
 
-def test_no_secret_in_kwargs_sinks_or_errors(aws, tmp_path) -> None:
+def span_sink():
+    """An OpenTelemetry sink that also records content, and where its spans end up."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from llmtap.integrations.opentelemetry import OpenTelemetryLogger
+
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    sink = OpenTelemetryLogger(tracer_provider=provider)
+    sink.capture_content = True
+    return sink, spans
+
+
+def span_texts(spans) -> list[str]:
+    return [json.dumps(s.to_json()) for s in spans.get_finished_spans()]
+
+
+def test_no_secret_in_kwargs_sinks_spans_or_errors(aws, tmp_path) -> None:
     from llmtap.integrations.jsonl import JsonlLogger
 
     events = Events()
     path = tmp_path / "calls.jsonl"
-    llmtap.callbacks = [events, JsonlLogger(str(path))]
+    otel, spans = span_sink()
+    llmtap.callbacks = [events, JsonlLogger(str(path)), otel]
     # Temporary credentials through STS: a secret key and a session token the emulator minted.
     _ok(aws_role_name="arn:aws:iam::123456789012:role/caller", **KEYS)
     secret, token = next((s, t) for k, (s, t) in aws.aws.keys.items() if k.startswith("ASIA"))
@@ -352,7 +373,8 @@ def test_no_secret_in_kwargs_sinks_or_errors(aws, tmp_path) -> None:
     list(stream)
     llmtap.flush()
     texts = [repr(e) for e in events.events] + [path.read_text(), str(caught.value), repr(caught.value), repr(caught.value.__dict__)]
-    assert len(events.events) >= 6
+    texts += span_texts(spans)
+    assert len(events.events) >= 6 and len(span_texts(spans)) == 3
     for text in texts:
         for needle in (TEST_SECRET_KEY, secret, token):
             assert needle not in text
@@ -401,3 +423,45 @@ def test_event_stream_decoder_against_botocore() -> None:
     decoder.feed(frames[:-3])
     with pytest.raises(eventstream.EventStreamError, match="ended inside"):
         decoder.close()
+
+
+def test_hostile_answers_are_validation_errors_never_type_errors(aws) -> None:
+    bodies = [
+        b'{"output": {"message": {"content": [{"toolUse": "x"}, {"reasoningContent": 3}, 7]}}, "stopReason": []}',
+        b'{"output": {"message": {"content": "not a list"}}}',
+        b'{"output": []}',
+        b'[1, 2]',
+        b'<html>nope</html>',
+    ]
+    for body in bodies:
+        aws.push(Fault(200, body=body, content_type="application/json"))
+        try:
+            r = llmtap.completion(model=MODEL, messages=USER, **KEYS)
+        except llmtap.APIResponseValidationError:
+            continue
+        assert r.choices[0].finish_reason == "stop" and r.choices[0].message.content is None
+    # hostile stream events: wrong types inside well-formed frames
+    frames = [eventstream.encode_message({":event-type": kind, ":message-type": "event"}, json.dumps(data).encode()) for kind, data in [
+        ("messageStart", {"role": "assistant"}),
+        ("contentBlockDelta", {"delta": "text"}),
+        ("contentBlockStart", {"start": ["toolUse"]}),
+        ("contentBlockDelta", {"delta": {"toolUse": {"input": {"a": 1}}}}),
+        ("messageStop", {"stopReason": {"x": 1}}),
+    ]]
+    from llmtap.providers.bedrock import ConverseStreamParser
+
+    call = type("C", (), {"model": MODEL, "provider_model": "m"})()
+    parser = ConverseStreamParser(llmtap.providers.get_provider("bedrock"), call)
+    chunks = [c for frame in frames for c in parser.feed(frame)] + parser.close()
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[1].choices[0].delta.tool_calls[0].function.arguments == '{"a": 1}'
+
+
+def test_control_characters_and_url_credentials(aws) -> None:
+    with pytest.raises(llmtap.BadRequestError, match="line break") as caught:
+        llmtap.completion(model=MODEL, messages=USER, aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key="abc\r\nX-Evil: 1")
+    assert "abc" not in str(caught.value)
+    # user:password in api_base never reaches the signed Host header
+    url = aws.url.replace("http://", "http://user:pw@")
+    _ok(api_base=url, **KEYS)
+    assert aws.last_request.headers["host"] == aws.url.removeprefix("http://")

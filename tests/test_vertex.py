@@ -188,8 +188,11 @@ class Seen(CustomLogger):
 def test_no_private_key_or_token_in_any_output(vertex, tmp_path) -> None:
     from llmtap.integrations.jsonl import JsonlLogger
 
+    from .test_bedrock import span_sink, span_texts
+
     seen = Seen()
-    llmtap.callbacks = [seen, JsonlLogger(str(tmp_path / "calls.jsonl"))]
+    otel, spans = span_sink()
+    llmtap.callbacks = [seen, JsonlLogger(str(tmp_path / "calls.jsonl")), otel]
     llmtap.completion(model="vertex_ai/gemini-2.0-flash", messages=USER, vertex_credentials=vertex.sa_info)
     vertex.push(Fault(500))
     with pytest.raises(llmtap.InternalServerError) as caught:
@@ -199,7 +202,8 @@ def test_no_private_key_or_token_in_any_output(vertex, tmp_path) -> None:
     tokens = list(vertex.tokens.issued)
     key_body = vertex.sa_info["private_key"].splitlines()[5]
     texts = [*seen.texts, (tmp_path / "calls.jsonl").read_text(), str(caught.value), repr(caught.value.__dict__)]
-    assert len(seen.texts) == 6
+    texts += span_texts(spans)
+    assert len(seen.texts) == 6 and len(span_texts(spans)) == 3
     for text in texts:
         assert key_body not in text
         assert not any(token in text for token in tokens)

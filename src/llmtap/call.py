@@ -191,6 +191,8 @@ def _credentials(kwargs: dict, model: str) -> dict:
             value = value.strip()
             if not value:
                 raise BadRequestError(f"parameter {name!r} is empty", model=model)
+            if any(ord(char) < 32 or ord(char) == 127 for char in value) and name != "vertex_credentials":
+                raise BadRequestError(f"parameter {name!r} contains a line break or control character", model=model)
         found[name] = value
     return found
 

@@ -307,10 +307,10 @@ def _instance() -> Flow:
         token_answer = yield HttpRequest("PUT", base + "/latest/api/token", {"x-aws-ec2-metadata-token-ttl-seconds": "21600"}, b"", FETCH_TIMEOUT, False)
         if token_answer.status != 200:
             return None
-        headers = {"x-aws-ec2-metadata-token": token_answer.body.decode().strip()}
+        headers = {"x-aws-ec2-metadata-token": token_answer.body.decode("utf-8", "replace").strip()}
         path = base + "/latest/meta-data/iam/security-credentials/"
         role_answer = yield HttpRequest("GET", path, headers, None, FETCH_TIMEOUT, False)
-        role = role_answer.body.decode().strip().splitlines()[0] if role_answer.status == 200 and role_answer.body.strip() else None
+        role = role_answer.body.decode("utf-8", "replace").strip().splitlines()[0] if role_answer.status == 200 and role_answer.body.strip() else None
         if not role:
             return None
         response = yield HttpRequest("GET", path + quote(role, safe=""), headers, None, FETCH_TIMEOUT, False)

@@ -64,7 +64,7 @@ def sign(
     now = now or datetime.datetime.now(datetime.timezone.utc)
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     out = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "x-amz-date", "x-amz-security-token")}
-    out["host"] = urlsplit(url).netloc
+    out["host"] = urlsplit(url).netloc.rpartition("@")[2]  # never user:password@ from the URL
     out["x-amz-date"] = amz_date
     if session_token:
         out["x-amz-security-token"] = session_token

@@ -215,25 +215,25 @@ class Bedrock(Provider):
         if not isinstance(message, dict) or not isinstance(message.get("content", []), list):
             raise _invalid(self, call, f"answered without output.message: {str(data)[:200]!r}")
         texts, reasoning, calls = [], [], []
-        for block in message.get("content") or ():
+        for block in message.get("content") or ():  # (a list: checked above)
             if not isinstance(block, dict):
                 continue
             if "text" in block:
                 texts.append(str(block["text"]))
             elif "toolUse" in block:
-                use = block["toolUse"] or {}
+                use = _dict(block["toolUse"])
                 calls.append({"id": use.get("toolUseId"), "type": "function",
                               "function": {"name": use.get("name"), "arguments": json.dumps(use.get("input", {}))}})
             elif "reasoningContent" in block:
-                text = ((block["reasoningContent"] or {}).get("reasoningText") or {}).get("text")
-                if text:
+                text = _dict(_dict(block["reasoningContent"]).get("reasoningText")).get("text")
+                if isinstance(text, str) and text:
                     reasoning.append(text)
         out_message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
         if calls:
             out_message["tool_calls"] = calls
         if reasoning:
             out_message["reasoning_content"] = "".join(reasoning)
-        stop = data.get("stopReason")
+        stop = _reason(data.get("stopReason"))
         result: dict[str, Any] = {
             "id": "chatcmpl-" + (response.headers.get("x-amzn-requestid") or uuid.uuid4().hex),
             "object": "chat.completion",
@@ -293,6 +293,14 @@ def convert_usage(usage: Any) -> dict:
         out["cache_read_input_tokens"] = read
         out["cache_creation_input_tokens"] = write
     return out
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _reason(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _int(value: Any) -> int:
@@ -430,7 +438,8 @@ def _embedding_response(provider: Provider, call: Call, data: dict, response: Ht
         vectors = data.get("embeddings")
         if isinstance(vectors, dict):  # Cohere with embedding_types
             vectors = vectors.get("float")
-        tokens = _int(int(response.headers.get("x-amzn-bedrock-input-token-count") or 0))
+        count = response.headers.get("x-amzn-bedrock-input-token-count") or ""
+        tokens = int(count) if count.isdigit() else 0
     if not isinstance(vectors, list) or not all(isinstance(v, list) for v in vectors):
         raise _invalid(provider, call, f"embedding answer has no vectors: {str(data)[:200]!r}")
     return EmbeddingResponse.from_openai({
@@ -491,13 +500,14 @@ class ConverseStreamParser(StreamParser):
         headers = message.headers
         kind = headers.get(":message-type")
         if kind == "exception" or kind == "error":
-            name = headers.get(":exception-type") or headers.get(":error-code") or "InternalServerException"
+            name = str(headers.get(":exception-type") or headers.get(":error-code") or "InternalServerException")
             name = name[:1].upper() + name[1:]
             try:
                 body = json.loads(message.payload) if message.payload else {}
             except ValueError:
                 body = {}
             text = (body.get("message") or body.get("Message") if isinstance(body, dict) else None) or headers.get(":error-message") or name
+            text = str(text)
             raise bedrock_error(self.provider, self.call, ERROR_STATUS.get(name, 500), name, text, body)
         event = headers.get(":event-type")
         try:
@@ -507,18 +517,21 @@ class ConverseStreamParser(StreamParser):
         if not isinstance(data, dict):
             raise _invalid(self.provider, self.call, f"sent a {event} event that is not a JSON object: {message.payload[:200]!r}")
         if event == "contentBlockDelta":
-            delta = data.get("delta") or {}
-            if "text" in delta:
+            delta = _dict(data.get("delta"))
+            if isinstance(delta.get("text"), str):
                 return self._chunk({"content": delta["text"]})
             if "toolUse" in delta:
                 index = self._tools.get(data.get("contentBlockIndex", 0), max(self._tools.values(), default=0))
-                return self._chunk({"tool_calls": [{"index": index, "function": {"arguments": (delta["toolUse"] or {}).get("input", "")}}]})
+                arguments = _dict(delta["toolUse"]).get("input", "")
+                if not isinstance(arguments, str):  # an object: its JSON text
+                    arguments = json.dumps(arguments)
+                return self._chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
             if "reasoningContent" in delta:
-                text = (delta["reasoningContent"] or {}).get("text")
-                return self._chunk({"reasoning_content": text}) if text else None
+                text = _dict(delta["reasoningContent"]).get("text")
+                return self._chunk({"reasoning_content": text}) if isinstance(text, str) and text else None
             return None
         if event == "contentBlockStart":
-            use = (data.get("start") or {}).get("toolUse")
+            use = _dict(_dict(data.get("start")).get("toolUse"))
             if use:
                 index = self._tools[data.get("contentBlockIndex", 0)] = len(self._tools)
                 return self._chunk({"tool_calls": [{"index": index, "id": use.get("toolUseId"), "type": "function",
@@ -528,7 +541,7 @@ class ConverseStreamParser(StreamParser):
             return self._chunk({"role": data.get("role", "assistant"), "content": ""})
         if event == "messageStop":
             self.complete = True
-            stop = data.get("stopReason")
+            stop = _reason(data.get("stopReason"))
             return self._chunk({}, FINISH_REASONS.get(stop, "stop"))
         if event == "metadata":
             return self._chunk({}, usage=convert_usage(data.get("usage")), choices=False)

@@ -211,7 +211,7 @@ def _private_key(pem: str) -> tuple[int, ...]:
         if len(numbers) < 9:
             raise ValueError("not an RSA private key")
         return tuple(numbers[1:9])
-    except (ValueError, IndexError, TypeError):
+    except (ValueError, IndexError, TypeError, AttributeError):
         raise _fail("the service-account private_key is not a PEM RSA private key") from None
 
 
