@@ -127,6 +127,7 @@ def main() -> dict:
             for c, n in (("aiohttp", 5000), ("httpx2", 1000), ("openai", 2000), ("litellm", 600), ("llmtap", 5000))
         }
         results["callbacks"] = {c: repeat(emulator, [c, "callbacks", b, str(n)]) for c, n in (("llmtap", 1000), ("litellm", 200))}
+        results["router"] = {c: repeat(emulator, [c, "router", b, str(n)]) for c, n in (("llmtap", 1000), ("litellm", 200))}
         results["mock"] = {c: repeat(emulator, [c, "mock", b, str(n)]) for c, n in (("llmtap", 5000), ("litellm", 300))}
         results["sleepy"] = {c: repeat(emulator, [c, "sleepy", b, str(n)], 1) for c, n in (("llmtap", 200), ("litellm", 40))}
         results["soak"] = {"llmtap": emulator.measure(["llmtap", "soak", b, "20000"])}
@@ -170,6 +171,13 @@ def table(results: dict) -> str:
               "| library | CPU µs/call, no handlers | one CustomLogger | ten no-op handlers (5 loggers + 5 functions) | ten vs none | events delivered / expected |", "|---|---|---|---|---|---|"]
     for c, row in cb.items():
         lines.append(f"| {c} | {row['cpu_us_none']:.0f} | {row['cpu_us_one']:.0f} | {row['cpu_us_ten']:.0f} | +{(row['cpu_us_ten'] / row['cpu_us_none'] - 1) * 100:.0f}% | {row['events_ten']:.0f} / {row['expected_ten']:.0f} |")
+
+    if "router" in results:
+        lines += ["", "### Router: added CPU per routed call (two deployments, simple-shuffle)", "",
+                  "| library | CPU µs direct call | routed, state in memory | added | routed, state in Redis | added |", "|---|---|---|---|---|---|"]
+        for c, row in results["router"].items():
+            redis_cells = f"{row['cpu_us_redis']:.0f} | +{row['added_pct_redis']:.0f}%" if "cpu_us_redis" in row else "n/a | n/a"
+            lines.append(f"| {c} | {row['cpu_us_direct']:.0f} | {row['cpu_us_memory']:.0f} | +{row['added_pct_memory']:.0f}% | {redis_cells} |")
 
     lines += ["", "### `mock_response` calls (no network: pure library overhead)", "", "| library | CPU µs/call | × llmtap |", "|---|---|---|"]
     for c, row in mock.items():

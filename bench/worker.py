@@ -324,6 +324,65 @@ def scenario_soak(client: str, base: str, n: int) -> dict:
     return {"rss_start_kib": start, "rss_middle_kib": middle, "rss_end_kib": rss_kib(), "events": len(counter), "calls": n + 500}
 
 
+def _redis_server():
+    """A throwaway redis-server on a free port (the machine's binary), or None without one."""
+    import shutil
+    import socket
+    import subprocess
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None, None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    return None, None
+
+
+def scenario_router(client: str, base: str, n: int) -> dict:
+    """Added CPU per routed call: a Router over two deployments vs a direct call, with the
+    router's state in memory and in Redis."""
+    lib = __import__(client)
+    model = "openai/" + MODEL
+    model_list = [
+        {"model_name": "bench", "litellm_params": {"model": model, "api_base": base, "api_key": KEY + str(i)}}
+        for i in range(2)
+    ]
+
+    def measure(fn) -> tuple[float, float]:
+        for _ in range(min(50, n)):
+            fn()
+        return timed(fn, n)
+
+    out = {}
+    _, out["cpu_us_direct"] = measure(lambda: lib.completion(model=model, messages=MESSAGES, api_base=base, api_key=KEY))
+    memory = lib.Router(model_list=model_list)
+    _, out["cpu_us_memory"] = measure(lambda: memory.completion(model="bench", messages=MESSAGES))
+    process, port = _redis_server()
+    if process is not None:
+        try:
+            shared = lib.Router(model_list=model_list, redis_host="127.0.0.1", redis_port=port)
+            _, out["cpu_us_redis"] = measure(lambda: shared.completion(model="bench", messages=MESSAGES))
+        finally:
+            process.kill()
+    out["added_pct_memory"] = (out["cpu_us_memory"] / out["cpu_us_direct"] - 1) * 100
+    if "cpu_us_redis" in out:
+        out["added_pct_redis"] = (out["cpu_us_redis"] / out["cpu_us_direct"] - 1) * 100
+    return out
+
+
 SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items() if name.startswith("scenario_")}
 
 if __name__ == "__main__":

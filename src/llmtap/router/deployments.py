@@ -54,6 +54,7 @@ class Deployment:
     num_retries: int | None = None
     max_input_tokens: int | None = None
     cost_per_token: float | None = None  # input + output, for cost-based routing
+    shuffle_weight: float | None = None  # simple-shuffle: weight, else rpm, else tpm (per group)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def call_params(self) -> dict[str, Any]:
@@ -79,6 +80,7 @@ def parse_model_list(model_list: Any) -> list[Deployment]:
     if not isinstance(model_list, (list, tuple)):
         raise RouterConfigError(f"model_list must be a list of dicts, got {type(model_list).__name__}")
     deployments = [parse_entry(entry, index) for index, entry in enumerate(model_list)]
+    set_shuffle_weights(deployments)
     seen: dict[str, int] = {}
     for index, deployment in enumerate(deployments):
         if deployment.id in seen:
@@ -88,6 +90,19 @@ def parse_model_list(model_list: Any) -> list[Deployment]:
             )
         seen[deployment.id] = index
     return deployments
+
+
+def set_shuffle_weights(deployments: list[Deployment]) -> None:
+    """The peer's rule, per group: weight if any deployment sets one, else rpm, else tpm."""
+    groups: dict[str, list[Deployment]] = {}
+    for deployment in deployments:
+        groups.setdefault(deployment.group, []).append(deployment)
+    for members in groups.values():
+        for attribute in ("weight", "rpm", "tpm"):
+            if any(getattr(d, attribute) for d in members):
+                for d in members:
+                    d.shuffle_weight = float(getattr(d, attribute) or 0.0)
+                break
 
 
 def parse_entry(entry: Any, index: int = 0) -> Deployment:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import llmtap
 
 from .. import exceptions as E
+from ..logging.record import new_call_id
 from . import health
 from .deployments import Deployment, parse_model_list
 from .errors import RouterConfigError, RouterRateLimitError
@@ -116,7 +116,7 @@ class _Request:
     """One router request as it proceeds through attempts."""
 
     __slots__ = (
-        "id",
+        "_id",
         "call_type",
         "requested",
         "group",
@@ -147,7 +147,7 @@ class _Request:
     )
 
     def __init__(self, call_type: str, requested: str, group: str, is_async: bool, inputs: Any, kwargs: dict) -> None:
-        self.id = str(uuid.uuid4())
+        self._id: str | None = None
         self.call_type = call_type
         self.requested = requested
         self.group = group
@@ -168,6 +168,12 @@ class _Request:
         self.winner: Any = None
         self.stats: dict = {}
         self._tokens: int | None = None
+
+    @property
+    def id(self) -> str:  # only callbacks read it: made on first use
+        if self._id is None:
+            self._id = new_call_id()
+        return self._id
 
     def prompt_tokens(self) -> int:
         if self._tokens is None:
@@ -585,7 +591,10 @@ class Router:
                 dep = attempt.dep
             latency = time.monotonic() - attempt.started
             tokens = 0 if req.stream else _total_tokens(result)
-            yield self._op("succeeded", dep.id, tokens, latency)
+            if self._state.shared:
+                yield self._op("succeeded", dep.id, tokens, latency)
+            else:
+                self._state.succeeded(dep.id, tokens, latency)
             return result
 
     def _hedge(self, req: _Request, attempt: _Attempt, group: str) -> Any:
@@ -608,7 +617,8 @@ class Router:
         if self.enable_pre_call_checks and req.call_type == "completion" and deployments:
             deployments = self._fit_context(req, group, deployments)
         ids = [d.id for d in deployments]
-        stats = yield self._op("snapshot", ids)
+        shared = self._state.shared  # memory state needs no I/O: called directly, not yielded
+        stats = (yield self._op("snapshot", ids)) if shared else self._state.snapshot(ids)
         candidates = [(d, s) for d, s in zip(deployments, stats, strict=True) if s.available]
         req.available = {d.id for d, _ in candidates}
         req.stats = {d.id: s for d, s in candidates}
@@ -625,7 +635,10 @@ class Router:
         reasons = []
         for dep in ordered:
             tokens = req.prompt_tokens() if dep.tpm is not None else 0
-            reason = yield self._op("reserve", dep.id, dep.rpm, dep.tpm, tokens)
+            if shared:
+                reason = yield self._op("reserve", dep.id, dep.rpm, dep.tpm, tokens)
+            else:
+                reason = self._state.reserve(dep.id, dep.rpm, dep.tpm, tokens)
             if not reason:
                 return dep
             reasons.append(f"{dep.id}: {reason}")

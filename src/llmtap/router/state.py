@@ -43,11 +43,12 @@ class Stats(NamedTuple):
 
 
 class _Deployment:
-    __slots__ = ("sent", "tokens", "busy", "latencies", "fails", "cool_until", "half_open", "probe_until")
+    __slots__ = ("sent", "tokens", "token_sum", "busy", "latencies", "fails", "cool_until", "half_open", "probe_until")
 
     def __init__(self) -> None:
         self.sent: deque[float] = deque()
         self.tokens: deque[tuple[float, int]] = deque()
+        self.token_sum = 0  # the sum of ``tokens``, kept as entries come and go
         self.busy = 0
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self.fails: deque[float] = deque()
@@ -79,7 +80,7 @@ class MemoryState:
             sent.popleft()
         tokens = entry.tokens
         while tokens and tokens[0][0] <= edge:
-            tokens.popleft()
+            entry.token_sum -= tokens.popleft()[1]
 
     def snapshot(self, ids: list[str]) -> list[Stats]:
         now = time.time()
@@ -98,7 +99,7 @@ class MemoryState:
                         available,
                         cooling,
                         len(entry.sent),
-                        sum(n for _, n in entry.tokens),
+                        entry.token_sum,
                         entry.busy,
                         tuple(reversed(entry.latencies)),
                     )
@@ -117,7 +118,7 @@ class MemoryState:
             self._trim(entry, now)
             if rpm is not None and len(entry.sent) >= rpm:
                 return RPM
-            if tpm is not None and sum(n for _, n in entry.tokens) + tokens > tpm:
+            if tpm is not None and entry.token_sum + tokens > tpm:
                 return TPM
             entry.sent.append(now)
             entry.busy += 1
@@ -132,6 +133,7 @@ class MemoryState:
             entry.busy = max(0, entry.busy - 1)
             if tokens:
                 entry.tokens.append((now, tokens))
+                entry.token_sum += tokens
             if latency is not None:
                 entry.latencies.append(latency)
             entry.half_open = False
@@ -140,7 +142,9 @@ class MemoryState:
     def add_tokens(self, deployment_id: str, tokens: int) -> None:
         if tokens:
             with self._lock:
-                self._get(deployment_id).tokens.append((time.time(), tokens))
+                entry = self._get(deployment_id)
+                entry.tokens.append((time.time(), tokens))
+                entry.token_sum += tokens
 
     def failed(
         self, deployment_id: str, counts: bool, immediate: bool, allowed_fails: int, cooldown: float

@@ -19,16 +19,16 @@ Strategy = Callable[[Candidates, dict[str, Any]], list[Deployment]]
 
 
 def simple_shuffle(candidates: Candidates, args: dict[str, Any]) -> list[Deployment]:
-    """Random, weighted by ``weight``, else ``rpm``, else ``tpm`` when the group sets them."""
-    if len(candidates) == 1:
+    """Random, weighted by ``weight``, else ``rpm``, else ``tpm`` when the group sets them
+    (``Deployment.shuffle_weight``, worked out once per group when the model list is set)."""
+    n = len(candidates)
+    if n == 1:
         return [candidates[0][0]]
     deployments = [d for d, _ in candidates]
-    for attribute in ("weight", "rpm", "tpm"):
-        weights = [getattr(d, attribute) for d in deployments]
-        if any(w for w in weights):
-            return _weighted_order(deployments, [w or 0.0 for w in weights])
-    random.shuffle(deployments)
-    return deployments
+    if deployments[0].shuffle_weight is None:
+        first = random.randrange(n)  # only the first is usually needed: no full shuffle
+        return deployments[first:] + deployments[:first]
+    return _weighted_order(deployments, [d.shuffle_weight or 0.0 for d in deployments])
 
 
 def _weighted_order(deployments: list[Deployment], weights: list[float]) -> list[Deployment]:
