@@ -128,8 +128,12 @@ def test_failure_logs_once_in_order(openai_env, recorder, mode) -> None:
     with pytest.raises(llmtap.AuthenticationError):
         call(mode)
     assert llmtap.flush(5)
-    assert recorder.names() == ["pre", "failure"]
+    # As the peer: after an HTTP error, post-call (with the error's text) before the failure,
+    # except on async non-streaming chat, where the peer goes straight to the failure.
+    assert recorder.names() == (["pre", "failure"] if mode == "async" else ["pre", "post", "failure"])
     kwargs = recorder.kwargs["failure"]
+    assert kwargs["response_cost"] == 0
+    assert "original_response" in kwargs
     assert isinstance(kwargs["exception"], llmtap.AuthenticationError)
     assert "AuthenticationError" in kwargs["traceback_exception"]
     assert kwargs["log_event_type"] == "failed_api_call"
@@ -194,7 +198,7 @@ def test_kwargs_hold_the_documented_keys(openai_env, recorder) -> None:
     assert pre["log_event_type"] == "pre_api_call"
     assert pre["model"] == "gpt-4o-mini"
     assert pre["messages"] == MESSAGES
-    assert pre["optional_params"] == {"temperature": 0.5, "user": "u-1"}
+    assert pre["optional_params"] == {"temperature": 0.5, "user": "u-1", "extra_body": {}}
     assert pre["litellm_params"]["metadata"] == {"team": "search"}
     assert pre["litellm_params"]["api_base"] == openai_env.openai_base
     assert isinstance(pre["start_time"], datetime.datetime)

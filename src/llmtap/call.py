@@ -16,7 +16,7 @@ from .providers.base import Provider
 from .retry import DEFAULT_RULES, RetryRules
 from .settings import Settings, snapshot
 
-_NOT_SENT = frozenset(P.LIBRARY_PARAMS)
+_NOT_SENT = frozenset(P.LIBRARY_PARAMS) | (P.PEER_OWNED_PARAMS - frozenset(P.CREDENTIAL_PARAMS))
 
 
 @dataclass(slots=True, eq=False)
@@ -70,7 +70,9 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         settings = snapshot()
     lib = {name: kwargs.pop(name) for name in list(kwargs) if name in _NOT_SENT}
     for name, value in lib.items():
-        P.check_type(name, value, P.LIBRARY_PARAMS[name], model)
+        types = P.LIBRARY_PARAMS.get(name)
+        if types is not None:
+            P.check_type(name, value, types, model)
     mock = kwargs.pop("mock_response", None)
     credentials = _credentials(kwargs, model)
     try:
@@ -139,7 +141,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         settings=settings,
         cache=settings.cache,
         caching=lib.get("caching"),
-        cache_options=lib.get("cache"),
+        cache_options=_cache_options(lib, model),
         litellm_call_id=lib.get("litellm_call_id"),
         input_cost_per_token=lib.get("input_cost_per_token"),
         output_cost_per_token=lib.get("output_cost_per_token"),
@@ -171,6 +173,17 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         if provider.configures:
             provider.configure(call)
     return call
+
+
+def _cache_options(lib: dict, model: str) -> dict | None:
+    """``cache={...}``, with a per-call ``ttl=`` folded in: a cache setting, never sent."""
+    options = lib.get("cache")
+    if "ttl" not in lib:
+        return options
+    ttl = lib["ttl"]
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl != ttl:
+        raise BadRequestError(f"ttl must be a number of seconds, got {ttl!r}", model=model)
+    return {**(options or {}), "ttl": ttl}
 
 
 def _credentials(kwargs: dict, model: str) -> dict:

@@ -18,7 +18,7 @@ from typing import Any
 from . import settings as _settings
 from .call import Call, prepare
 from .cost import response_cost
-from .exceptions import APIError, BadRequestError
+from .exceptions import APIError, BadRequestError, Timeout
 from .logging import sinks as _sinks
 from .logging.record import new_record
 from .streaming import CustomStreamWrapper, transport_error
@@ -64,26 +64,44 @@ class CacheSet:
         self.value = value
 
     def run(self) -> None:
-        self.plan.backend.set(self.plan.key, self.value, self.plan.ttl)
+        ttl = self.plan.ttl
+        if ttl is not None and ttl <= 0:
+            return  # ttl=0: expired at once, as the peer reads it (not "never expires")
+        self.plan.backend.set(self.plan.key, self.value, ttl)
 
     async def arun(self) -> None:
-        await self.plan.backend.aset(self.plan.key, self.value, self.plan.ttl)
+        ttl = self.plan.ttl
+        if ttl is not None and ttl <= 0:
+            return
+        await self.plan.backend.aset(self.plan.key, self.value, ttl)
 
 
 def _flow(call: Call) -> Flow:
     record = call.record
     try:
-        if call.mock_response is not None:
-            return (yield from _mock_flow(call))
+        if call.library_params.get("mock_timeout") is True and call.timeout is not None:
+            # The peer's mock_timeout: wait out the timeout, then time out; nothing is sent.
+            yield Sleep(call.timeout)
+            raise Timeout("This is a mock timeout error", llm_provider=call.provider_name, model=call.model)
         plan = call.cache_plan
-        if plan is not None and call.call_type == "embedding":
+        mock = call.mock_response is not None
+        if plan is not None and call.call_type == "embedding" and not mock:
             return (yield from _embedding_cache_flow(call, plan))
+        # As the peer: the cache is read before a mock answer is made, and mock answers are
+        # stored, so a test's second identical call is a hit with the first answer's id.
         if plan is not None and plan.read:
             from .caching import decode_entry
 
             cached = decode_entry(call, (yield CacheGet(plan)))
             if cached is not None:
                 return _cached_answer(call, cached)
+        if mock:
+            result = yield from _mock_flow(call)
+            if plan is not None and plan.write and not call.stream:
+                from .caching import encode_entry
+
+                yield CacheSet(plan, encode_entry(call, result))
+            return result
         return (yield from _provider_flow(call, plan))
     except BaseException as exc:
         # Cancellation and Ctrl-C end the call too: they are its failure (GeneratorExit is not).
@@ -117,6 +135,10 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
             yield Sleep(call.retry_rules.delay(attempt, error))
             continue
         error.num_retries = attempt
+        if record is not None and not (call.is_async and not call.stream and call.call_type == "completion"):
+            # The peer logs post-call with the error's text before the failure (not on its
+            # async non-streaming chat path); handlers written for it count on that.
+            record.post_call(str(error), None)
         raise error
     result = _answer(call, response, log_success=log_success)
     if plan is not None and plan.write and not call.stream:
@@ -165,10 +187,10 @@ def _answer(call: Call, response: HttpResponse, provider: Any = None, log_succes
     record = call.record
     provider = provider or call.provider
     if call.stream:
-        if record is not None:
+        if record is not None and call.mock_response is None:  # the peer: no post-call for mock streams
             record.post_call("", response.headers)
         return CustomStreamWrapper(call, response, provider.stream_parser(call))
-    if record is not None:
+    if record is not None and not (call.mock_response is not None and call.call_type == "embedding"):
         record.post_call(response.body.decode("utf-8", "replace"), response.headers)
     result = provider.parse_response(call, response)
     hidden = result._hidden_params
@@ -212,9 +234,17 @@ def _mock_flow(call: Call) -> Flow:
         call.provider = openai
     body = call.provider.build_body(call)
     record = call.record
+    if record is not None and call.call_type == "embedding":
+        record = None  # the peer logs only the outcome of a mock embedding
     if record is not None:
         record.pre_call(body, "mock://", {})
     mock = call.mock_response
+    if isinstance(mock, str):
+        from .mock import magic_error
+
+        error = magic_error(call, mock)
+        if error is not None:
+            raise error
     if isinstance(mock, BaseException):
         if isinstance(mock, APIError):
             mock.llm_provider = mock.llm_provider or call.provider_name
@@ -298,7 +328,7 @@ def _start(call_type: str, model: str, kwargs: dict, is_async: bool, **inputs: A
             )
         text = prompt[0] if isinstance(prompt, list) else prompt
         call.messages = [{"role": "user", "content": text if isinstance(text, str) else str(text)}]
-    if call.cache is not None and call.mock_response is None:
+    if call.cache is not None:
         call.cache_plan = call.cache.plan(call)
     sinks = _sinks.collect(settings, per_call)
     if sinks:

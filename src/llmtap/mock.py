@@ -20,6 +20,28 @@ if TYPE_CHECKING:
 _PIECES = re.compile(r"\S+\s*|\s+")
 
 
+def magic_error(call: Call, mock: str) -> Exception | None:
+    """The peer's ``mock_response`` strings that raise instead of answering."""
+    from . import exceptions as E
+
+    provider = call.provider_name
+    if mock == "litellm.RateLimitError":
+        return E.RateLimitError("this is a mock rate limit error", llm_provider=provider, model=call.model)
+    if mock == "litellm.ContextWindowExceededError":
+        return E.ContextWindowExceededError(
+            "this is a mock context window exceeded error", llm_provider=provider, model=call.model
+        )
+    if mock == "litellm.InternalServerError":
+        return E.InternalServerError("this is a mock internal server error", llm_provider=provider, model=call.model)
+    if mock.startswith("Exception: content_filter_policy"):
+        return E.ContentPolicyViolationError(mock, llm_provider="azure", model=call.model)
+    if mock.startswith("Exception: mock_streaming_error"):
+        return E.InternalServerError(
+            "This is a mock error raised mid-stream", llm_provider="anthropic", model=call.model, status_code=529
+        )
+    return None
+
+
 def mock_body(call: Call, mock: Any) -> tuple[bytes, list[bytes]]:
     """(the JSON body, the SSE stream split into network-sized pieces) for a mock answer."""
     if hasattr(mock, "model_dump"):
@@ -38,10 +60,14 @@ def mock_body(call: Call, mock: Any) -> tuple[bytes, list[bytes]]:
     model = call.provider_model
     if call.call_type == "embedding":
         items = call.input if isinstance(call.input, list) else [call.input]
+        if isinstance(mock, list):  # the peer: the mock list is the (one) embedding returned
+            vectors = [{"object": "embedding", "index": 0, "embedding": mock}]
+        else:
+            vectors = [{"object": "embedding", "index": i, "embedding": [0.0] * 8} for i in range(len(items))]
         data = {
             "object": "list",
             "model": model,
-            "data": [{"object": "embedding", "index": i, "embedding": [0.0] * 8} for i in range(len(items))],
+            "data": vectors,
             "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
         }
         return json.dumps(data).encode(), []

@@ -102,6 +102,134 @@ LIBRARY_PARAMS: dict[str, tuple[type, ...]] = {
 }
 
 
+# Every other name the peer consumes as its own parameter (LiteLLM 1.106.2's
+# all_litellm_params, and its mock_* names): accepted, kept with the call's library params,
+# and never sent to a provider. Those llmtap acts on (ttl, mock_timeout, ...) are read from
+# there; the rest only keep a call written for the peer from leaking them onto the wire.
+PEER_OWNED_PARAMS = frozenset(
+    """
+    acompletion adaptive_router_config adaptive_router_default_model aembedding
+    aimg_generation allm_passthrough_route allow_client_keepalive_override
+    allowed_model_region allowed_openai_params annotation_cost_per_page
+    annotation_cost_per_page_batches anthropic_disable_workload_identity_federation
+    anthropic_federation_rule_id anthropic_federation_workspace_id anthropic_identity_source
+    anthropic_identity_token anthropic_identity_token_file anthropic_issuer_audience
+    anthropic_issuer_signing_key_ref anthropic_issuer_subject anthropic_issuer_ttl_seconds
+    anthropic_issuer_url anthropic_keycloak_auth_method anthropic_keycloak_client_id
+    anthropic_keycloak_client_secret_ref anthropic_keycloak_scope
+    anthropic_keycloak_token_url anthropic_organization_id anthropic_service_account_id
+    arize_api_key arize_error_sampling_rate arize_otlp_protocol arize_space_id
+    arize_space_key arize_success_sampling_rate assistant_continue_message async_call
+    atext_completion attempted_targets auto_router_config auto_router_config_path
+    auto_router_default_model auto_router_embedding_model auto_router_max_input_chars
+    auto_router_model_compression auto_router_routing_compression aws_batch_role_arn azure
+    base_model bedrock_tags bos_token budget_duration cache_creation_input_audio_token_cost
+    cache_creation_input_token_cost cache_creation_input_token_cost_above_100k_tokens
+    cache_creation_input_token_cost_above_100k_tokens_batches
+    cache_creation_input_token_cost_above_1hr
+    cache_creation_input_token_cost_above_1hr_above_100k_tokens
+    cache_creation_input_token_cost_above_200k_tokens
+    cache_creation_input_token_cost_above_200k_tokens_batches
+    cache_creation_input_token_cost_above_272k_tokens
+    cache_creation_input_token_cost_above_272k_tokens_batches
+    cache_creation_input_token_cost_above_272k_tokens_flex
+    cache_creation_input_token_cost_above_272k_tokens_priority
+    cache_creation_input_token_cost_above_272k_tokens_ultrafast
+    cache_creation_input_token_cost_batches cache_creation_input_token_cost_flex
+    cache_creation_input_token_cost_priority cache_creation_input_token_cost_ultrafast
+    cache_key cache_read_input_audio_token_cost cache_read_input_image_token_cost
+    cache_read_input_token_cost cache_read_input_token_cost_above_100k_tokens
+    cache_read_input_token_cost_above_100k_tokens_batches
+    cache_read_input_token_cost_above_200k_tokens
+    cache_read_input_token_cost_above_200k_tokens_batches
+    cache_read_input_token_cost_above_200k_tokens_priority
+    cache_read_input_token_cost_above_272k_tokens
+    cache_read_input_token_cost_above_272k_tokens_batches
+    cache_read_input_token_cost_above_272k_tokens_flex
+    cache_read_input_token_cost_above_272k_tokens_priority
+    cache_read_input_token_cost_above_272k_tokens_ultrafast
+    cache_read_input_token_cost_above_512k_tokens cache_read_input_token_cost_balanced
+    cache_read_input_token_cost_batches cache_read_input_token_cost_flex
+    cache_read_input_token_cost_priority cache_read_input_token_cost_ultrafast
+    caching_groups citation_cost_per_token client client_side_timeout complete_response
+    completion_call_id complexity_router_config complexity_router_default_model
+    configurable_clientside_auth_params context_window_fallback_dict cooldown_time
+    cost_per_query cost_per_second custom_prompt_dict data_residency dd_agent_host
+    dd_agent_port dd_api_key dd_site default_api_key_rpm_limit default_api_key_tpm_limit
+    disable_add_transform_inline_image_block enable_json_schema_validation
+    enable_prompt_caching enable_tag_filtering ensure_alternating_roles eos_token
+    fallback_depth fallbacks fastest_response final_prompt_value fireworks_forward_user_id
+    force_timeout gcs_bucket_name gcs_path_service_account
+    google_maps_grounding_cost_per_query guardrails hf_model_name humanloop_api_key id
+    input_cost_per_audio_per_second input_cost_per_audio_per_second_above_128k_tokens
+    input_cost_per_audio_token input_cost_per_audio_token_batches input_cost_per_character
+    input_cost_per_character_above_128k_tokens input_cost_per_image
+    input_cost_per_image_above_128k_tokens input_cost_per_image_token
+    input_cost_per_image_token_batches input_cost_per_pixel input_cost_per_query
+    input_cost_per_second input_cost_per_token_above_100k_tokens
+    input_cost_per_token_above_100k_tokens_batches input_cost_per_token_above_128k_tokens
+    input_cost_per_token_above_200k_tokens input_cost_per_token_above_200k_tokens_batches
+    input_cost_per_token_above_200k_tokens_priority input_cost_per_token_above_272k_tokens
+    input_cost_per_token_above_272k_tokens_batches
+    input_cost_per_token_above_272k_tokens_flex
+    input_cost_per_token_above_272k_tokens_priority
+    input_cost_per_token_above_272k_tokens_ultrafast input_cost_per_token_above_512k_tokens
+    input_cost_per_token_balanced input_cost_per_token_batches
+    input_cost_per_token_cache_hit input_cost_per_token_flex input_cost_per_token_priority
+    input_cost_per_token_ultrafast input_cost_per_video_per_second
+    input_cost_per_video_per_second_above_128k_tokens
+    input_cost_per_video_per_second_above_15s_interval
+    input_cost_per_video_per_second_above_8s_interval input_cost_per_video_token
+    input_cost_per_video_token_batches itpm keepalive_seconds langfuse_environment
+    langfuse_host langfuse_prompt_version langfuse_public_key langfuse_secret
+    langfuse_secret_key langfuse_span_scope langsmith_api_key langsmith_base_url
+    langsmith_project langsmith_sampling_rate langsmith_tenant_id litellm_credential_name
+    litellm_disabled_callbacks litellm_metadata litellm_request_debug litellm_session_id
+    litellm_system_prompt litellm_trace_id litellm_trusted_callback_vars
+    log_client_error_tracebacks logger_fn max_agentic_loops max_budget max_fallbacks
+    max_file_size_mb max_parallel_requests merge_reasoning_content_in_choices mock_delay
+    mock_timeout mock_tool_calls model_alias_map model_config model_file_id_mapping
+    newrelic_api_key newrelic_region no-log ocr_cost_per_credit ocr_cost_per_page
+    ocr_cost_per_page_batches openai_identity_provider_id openai_identity_token_file
+    openai_service_account_id order otpm output_cost_per_audio_per_second
+    output_cost_per_audio_token output_cost_per_character
+    output_cost_per_character_above_128k_tokens output_cost_per_image
+    output_cost_per_image_1024 output_cost_per_image_1536 output_cost_per_image_512
+    output_cost_per_image_token output_cost_per_image_token_batches output_cost_per_pixel
+    output_cost_per_reasoning_token output_cost_per_reasoning_token_flex
+    output_cost_per_reasoning_token_priority output_cost_per_second
+    output_cost_per_second_1080p output_cost_per_second_2k output_cost_per_second_480p
+    output_cost_per_second_4k output_cost_per_second_720p output_cost_per_second_768p
+    output_cost_per_token_above_100k_tokens output_cost_per_token_above_100k_tokens_batches
+    output_cost_per_token_above_128k_tokens output_cost_per_token_above_200k_tokens
+    output_cost_per_token_above_200k_tokens_batches
+    output_cost_per_token_above_200k_tokens_priority output_cost_per_token_above_272k_tokens
+    output_cost_per_token_above_272k_tokens_batches
+    output_cost_per_token_above_272k_tokens_flex
+    output_cost_per_token_above_272k_tokens_priority
+    output_cost_per_token_above_272k_tokens_ultrafast
+    output_cost_per_token_above_512k_tokens output_cost_per_token_balanced
+    output_cost_per_token_batches output_cost_per_token_flex output_cost_per_token_priority
+    output_cost_per_token_ultrafast output_cost_per_video_per_second
+    output_cost_per_video_token output_vector_size posthog_api_key posthog_api_url
+    preset_cache_key prompt_environment prompt_id prompt_label prompt_variables
+    prompt_version provider_affinity_header provider_specific_header proxy_server_request
+    quality_router_config quality_router_default_model region_name
+    regional_endpoint_uplift_multiplier regional_processing_uplift_multiplier_eu
+    regional_processing_uplift_multiplier_us retry_policy retry_strategy roles
+    routing_strategy rpm rust s3_access_key_id s3_bucket_name s3_bucket_owner
+    s3_encryption_key_id s3_endpoint_url s3_output_bucket_name s3_region_name
+    s3_secret_access_key search_context_cost_per_query search_tool_name secret_fields
+    shared_session signoz_ingestion_endpoint signoz_ingestion_key silent_model ssl_verify
+    stream_chunk_size stream_response stream_timeout stream_timeout_by_service_tier
+    supports_system_message tag_regex tags text_completion tiered_pricing
+    timeout_by_service_tier tpm ttl use_chat_completions_api use_client use_in_pass_through
+    use_litellm_proxy use_xai_oauth user_continue_message verbose wandb_api_key
+    weave_project_id weight
+    """.split()
+)
+
+
 # Credentials and cloud settings the peer takes as call parameters. They select how a call
 # authenticates and where it goes; they are never sent as body fields and never logged. A
 # provider that does not use one refuses it (or drops it with drop_params=True).

@@ -134,32 +134,52 @@ class CallRecord:
         call_type = ("a" if call.is_async else "") + call.call_type
         if call.call_type == "completion" and call.is_async:
             call_type = "acompletion"
-        litellm_params = {
-            "metadata": call.metadata if call.metadata is not None else {},
-            "api_base": call.api_base,
-            "custom_llm_provider": call.provider_name,
-            "litellm_call_id": call_id,
-            "acompletion": call.is_async,
-            "stream": call.stream,
-            "num_retries": call.num_retries,
-            "timeout": call.timeout,
-            "model": call.model,
-        }
+        mock = call.mock_response is not None
+        api_base = "" if mock else call.api_base
+        litellm_params = _peer_litellm_params()
+        litellm_params.update(
+            metadata=call.metadata,  # None when the caller passed none, as the peer logs it
+            api_base=api_base,
+            custom_llm_provider=call.provider_name,
+            litellm_call_id=call_id,
+            acompletion=call.is_async,
+            stream=call.stream,
+            num_retries=call.num_retries,
+            timeout=call.timeout if call.timeout is not None else 600.0,
+            model=call.model,
+        )
+        if call.call_type == "text_completion" or call.text_via_chat:
+            litellm_params["text_completion"] = True
+        elif call.call_type == "embedding":
+            litellm_params["aembedding"] = call.is_async
         if "model_info" in call.library_params:  # a Router attempt: the deployment it went to
             litellm_params["model_info"] = call.library_params["model_info"]
+        # The caller's params as sent, copied: the call may go on to change nothing, but the
+        # caller may (DESIGN §3 snapshots); the peer also shows stream and extra_body here.
+        optional_params = dict(call.params)
+        if call.stream:
+            optional_params["stream"] = True
+        optional_params["extra_body"] = dict(call.extra_body) if call.extra_body else {}
         self.kwargs: dict[str, Any] = {
             "model": call.provider_model,
-            "messages": call.messages if call.messages is not None else _as_messages(call),
-            "optional_params": call.params,
+            "messages": _snapshot_messages(call),
+            "optional_params": optional_params,
             "litellm_params": litellm_params,
             "start_time": self.start_time,
             "stream": call.stream,
             "user": call.params.get("user"),
             "call_type": call_type,
             "litellm_call_id": call_id,
+            "litellm_trace_id": (call.metadata or {}).get("trace_id") or call_id,
             "custom_llm_provider": call.provider_name,
-            "api_base": call.api_base,
+            "api_base": api_base,
             "log_event_type": None,
+            "completion_start_time": None,
+            "stream_options": call.params.get("stream_options"),
+            "extra_body": optional_params["extra_body"],
+            "model_id": None,
+            "applied_guardrails": [],
+            "standard_callback_dynamic_params": {},
         }
         if call.cache_plan is not None:
             self.kwargs["cache_key"] = call.cache_plan.key
@@ -189,6 +209,10 @@ class CallRecord:
         self.attempts += 1
         kwargs = self.kwargs
         call = self.call
+        now = datetime.datetime.now()
+        # A snapshot of what was sent: the body's top level is ours, but its lists are the
+        # caller's, and the usual chat loop appends to them right after the call.
+        body = _snapshot_body(body)
         kwargs["input"] = _exact_input(call, body)
         kwargs["api_key"] = call.api_key
         kwargs["additional_args"] = {
@@ -197,12 +221,22 @@ class CallRecord:
             "headers": mask_headers(headers, call.provider.secret_headers if call.provider else ()),
             "attempt": self.attempts,
         }
+        kwargs["api_call_start_time"] = now
+        if self.attempts == 1:
+            kwargs["first_api_call_start_time"] = now
         self._emit(PRE)
 
-    def post_call(self, original_response: str, headers: dict) -> None:
-        self.response_headers = headers
-        self.kwargs["original_response"] = original_response
-        self._emit(POST, None, datetime.datetime.now())
+    def post_call(self, original_response: Any, headers: dict | None) -> None:
+        """The provider answered (or failed to): its raw text, or the error's text."""
+        kwargs = self.kwargs
+        if headers is not None:
+            self.response_headers = headers
+            kwargs["response_headers"] = headers
+        kwargs["original_response"] = original_response
+        started = kwargs.get("api_call_start_time")
+        if started is not None:
+            kwargs["llm_api_duration_ms"] = (datetime.datetime.now() - started).total_seconds() * 1000
+        self._emit(POST, None, None)  # the peer passes end_time=None to log_post_api_call
 
     def stream_chunk(self, chunk: Any) -> None:
         if self.first_chunk_time is None:
@@ -225,6 +259,17 @@ class CallRecord:
         end = datetime.datetime.now()
         kwargs["end_time"] = end
         kwargs["cache_hit"] = cache_hit
+        kwargs["completion_start_time"] = self.first_chunk_time or end
+        call = self.call
+        if cache_hit:
+            # What the peer shows on a hit: the input as given, no request details, and the
+            # answer's text where the provider's raw text would be.
+            kwargs["input"] = _given_input(call, kwargs)
+            kwargs["api_key"] = call.api_key
+            kwargs["additional_args"] = None
+            kwargs["original_response"] = "" if call.stream else str(response)
+        elif "original_response" not in kwargs:
+            kwargs["original_response"] = "" if call.stream else str(response)
         if self.call.stream:
             kwargs["complete_streaming_response"] = response
             if self.is_async:
@@ -240,6 +285,8 @@ class CallRecord:
         kwargs["end_time"] = end
         kwargs["exception"] = exc
         kwargs["cache_hit"] = False
+        kwargs.setdefault("original_response", None)
+        kwargs["response_cost"] = 0  # the peer: 0, not None
         self._emit(FAILURE, None, end)
 
     def finish(self, event: Event) -> None:
@@ -259,7 +306,6 @@ class CallRecord:
             kwargs["traceback_exception"] = "".join(
                 traceback.format_exception(type(exc), exc, exc.__traceback__)
             )
-            kwargs["response_cost"] = None
         # A partial, not a closure over the event: no reference cycle back to these kwargs.
         kwargs._build = functools.partial(build_standard_logging_object, self, event.response_obj, event.end_time)
 
@@ -284,6 +330,8 @@ def _cost(record: CallRecord, response: Any, kwargs: dict) -> float | None:
 
 
 def _exact_input(call: Call, body: dict) -> Any:
+    if call.call_type == "text_completion":  # the peer shows the prompt as a user message
+        return _as_messages(call)
     for key in ("messages", "prompt", "input", "contents"):
         if key in body:
             return body[key]
@@ -291,12 +339,56 @@ def _exact_input(call: Call, body: dict) -> Any:
 
 
 def _as_messages(call: Call) -> Any:
-    if call.prompt is not None:
-        return [{"role": "user", "content": call.prompt}]
-    return call.input
+    """Text and embedding calls as the peer logs them: one user message per prompt / item."""
+    value = call.prompt if call.prompt is not None else call.input
+    if isinstance(value, list):
+        return [{"role": "user", "content": item} for item in value]
+    return [{"role": "user", "content": value}]
 
 
-# Masked whatever the provider: the generic credential headers, and any name that says it holds one.
+def _snapshot_messages(call: Call) -> list:
+    """The messages as they are now: the list and each message dict copied (two cheap shallow
+    copies), so the usual chat loop appending to its list after the call changes no event."""
+    messages = call.messages
+    if messages is None:
+        return _as_messages(call)
+    return [dict(m) if type(m) is dict else m for m in messages]
+
+
+def _snapshot_body(body: dict) -> dict:
+    """The request body with its top-level lists and dicts copied (messages, tools, input)."""
+    copy = dict(body)
+    for key, value in body.items():
+        if type(value) is list:
+            copy[key] = [dict(v) if type(v) is dict else v for v in value]
+        elif type(value) is dict:
+            copy[key] = dict(value)
+    return copy
+
+
+def _given_input(call: Call, kwargs: dict) -> Any:
+    if call.call_type == "embedding":
+        return call.input
+    if call.messages is not None:
+        return kwargs["messages"]
+    return call.prompt
+
+
+def _peer_litellm_params() -> dict[str, Any]:
+    """The peer's own settings it lists in every call's litellm_params with a value (those it
+    leaves None are not copied: handlers read them with .get()). Fresh dicts per call."""
+    return {
+        "force_timeout": 600,
+        "verbose": False,
+        "custom_prompt_dict": {},
+        "litellm_request_debug": False,
+        "model_alias_map": {},
+        "use_litellm_proxy": False,
+        "use_xai_oauth": False,
+        "stream_response": {},
+    }
+
+
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "api-key", "x-api-key"})
 _SECRET_WORDS = ("key", "token", "secret", "signature", "credential", "password", "auth")
 

@@ -54,10 +54,11 @@ class LoggerSink(Sink):
         defined = [name for name in (sync_name, async_name) if name and _overrides(self.target, name)]
         if not defined:
             return None
-        preferred = async_name if is_async else sync_name
+        # The peer runs the sync pre-call hook for async calls too (it has no async pre-call).
+        preferred = async_name if is_async and event != PRE else sync_name
         name = preferred if preferred in defined else defined[0]
         function = getattr(self.target, name)
-        return function, inspect.iscoroutinefunction(function)
+        return _by_keyword(function, event), inspect.iscoroutinefunction(function)
 
     def arguments(self, event: Any) -> tuple:
         if event.kind == PRE:
@@ -83,6 +84,30 @@ class FunctionSink(Sink):
         if event.kind == PRE:
             return (event.kwargs,)
         return (event.kwargs, event.response_obj, event.start_time, event.end_time)
+
+
+_PRE_NAMES = ("model", "messages", "kwargs")
+_EVENT_NAMES = ("kwargs", "response_obj", "start_time", "end_time")
+
+
+def _by_keyword(function: Callable[..., Any], event: str) -> Callable[..., Any]:
+    """CustomLogger hooks are called with keyword arguments, as the peer calls them (handlers
+    written with ``**kw``, and mocks reading ``call_args.kwargs``, depend on it)."""
+    names = _PRE_NAMES if event == PRE else _EVENT_NAMES
+    if len(names) == 3:
+
+        def hook(a: Any, b: Any, c: Any) -> Any:
+            return function(model=a, messages=b, kwargs=c)
+
+    else:
+
+        def hook(a: Any, b: Any, c: Any, d: Any) -> Any:
+            return function(kwargs=a, response_obj=b, start_time=c, end_time=d)
+
+    hook.__name__ = getattr(function, "__name__", "hook")
+    hook.__qualname__ = getattr(function, "__qualname__", hook.__name__)
+    hook.__wrapped__ = function  # type: ignore[attr-defined]
+    return hook
 
 
 def _overrides(target: Any, name: str) -> bool:
