@@ -33,6 +33,7 @@ REGISTRY: dict[str, str] = {
     "bedrock": "llmtap.providers.bedrock:Bedrock",
     "vertex_ai": "llmtap.providers.vertex:VertexAI",
     "ollama_chat": "llmtap.providers.ollama:Ollama",
+    "mistral": "llmtap.providers.mistral:Mistral",
 }
 # Modules holding tables of rows, each ``name -> factory``.
 TABLES = ("llmtap.providers.compatible:PROVIDERS",)

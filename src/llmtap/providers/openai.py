@@ -131,7 +131,11 @@ class OpenAI(Provider):
             )
         if "error" in data and "choices" not in data and "data" not in data:
             raise self._stream_error(call, data)
-        return _RESPONSE_TYPES[call.call_type].from_openai(data)
+        return _RESPONSE_TYPES[call.call_type].from_openai(self.normalize(call, data))
+
+    def normalize(self, call: Call, data: dict) -> dict:
+        """A decoded answer in OpenAI's exact shape; OpenAI-like providers adjust theirs here."""
+        return data
 
     def stream_parser(self, call: Call) -> StreamParser:
         return OpenAIStreamParser(self, call)

@@ -8,27 +8,29 @@ the same for clients in other processes (benchmarks).
 from __future__ import annotations
 
 import asyncio
+import importlib
+import os
+import pkgutil
 import threading
 import time
 from collections import deque
 from typing import Any
 
-from . import (
-    anthropic_routes,
-    aws_routes,
-    gemini_routes,
-    ollama_routes,
-    openai_routes,
-    token_routes,
-)
+from . import aws_routes, openai_routes, token_routes
 from .http import HttpServer, Request, Response, StreamResponse
 from .script import Fault, Reply
 
 RecordedRequest = Request
 
-# Every provider's routes module, in the order their rows are tried (OpenAI's last: its error
-# shape is the 404 for a path no one serves).
-ROUTE_MODULES = (aws_routes, token_routes, gemini_routes, ollama_routes, anthropic_routes, openai_routes)
+
+def _route_modules() -> tuple:
+    """Every ``<provider>_routes`` module of this package: adding a provider's routes is adding
+    its file. Their paths do not overlap, so the order they are tried in does not matter."""
+    names = sorted(info.name for info in pkgutil.iter_modules([os.path.dirname(__file__)]) if info.name.endswith("_routes"))
+    return tuple(importlib.import_module(f"{__package__}.{name}") for name in names)
+
+
+ROUTE_MODULES = _route_modules()
 ROUTES = tuple(row for module in ROUTE_MODULES for row in module.ROUTES)
 
 

@@ -135,6 +135,9 @@ def _stream(events: list[Any], reply: Reply, fault: Fault | None, head_events: i
     )
 
 
+stream_events = _stream  # for routes modules whose streams are OpenAI-style SSE
+
+
 def chat(request: Request, item: Reply | Fault | None, model: str) -> Response | StreamResponse:
     body = request.json
     messages = body.get("messages")
