@@ -35,6 +35,25 @@ from .capabilities import (
 )
 from .chunk_builder import stream_chunk_builder
 from .cost import completion_cost, cost_per_token, register_model
+from .endpoints import (
+    acompletion_with_retries,
+    aimage_generation,
+    amoderation,
+    arerank,
+    aresponses,
+    aspeech,
+    atranscription,
+    batch_completion,
+    batch_completion_models,
+    batch_completion_models_all_responses,
+    completion_with_retries,
+    image_generation,
+    moderation,
+    rerank,
+    responses,
+    speech,
+    transcription,
+)
 from .exceptions import (
     APIConnectionError,
     APIError,
@@ -91,6 +110,15 @@ from .types import (
     TextChoices,
     TextCompletionResponse,
     Usage,
+)
+from .types.endpoints import (
+    HttpxBinaryResponseContent,
+    ModerationResponse,
+    RerankResponse,
+    ResponseAPIUsage,
+    ResponsesAPIResponse,
+    ResponsesAPIStreamEvent,
+    TranscriptionResponse,
 )
 
 # -- settings (LiteLLM's names), read once at the start of each call (settings.py) ---------------

@@ -56,6 +56,7 @@ class Call:
     record: Any = None
     cache_plan: Any = None
     text_via_chat: bool = False  # a text_completion served by the chat endpoint
+    files: dict | None = field(default=None, repr=False)  # multipart uploads: field → (filename, bytes, content type)
     credentials: dict = field(default_factory=dict, repr=False)  # P.CREDENTIAL_PARAMS given; never logged
     auth: Any = field(default=None, repr=False)  # what ``authorize`` fetched for this attempt (credentials, a token)
 
@@ -81,6 +82,12 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         if mock is None:
             raise
         provider, provider_model = None, model
+    if provider is not None and call_type not in provider.call_types:
+        raise BadRequestError(
+            f"{provider.name} does not serve {call_type} in llmtap; it serves {', '.join(sorted(provider.call_types))}",
+            model=model,
+            llm_provider=provider.name,
+        )
     text_via_chat = call_type == "text_completion" and provider is not None and provider.text_via_chat(
         provider_model,
         bool(lib.get("api_base") or lib.get("base_url") or settings.api_base or routing.first_env(provider.base_env)),

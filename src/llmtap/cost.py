@@ -42,6 +42,7 @@ def register_model(model_cost_map: dict[str, dict[str, Any]]) -> dict[str, dict[
     return table
 
 
+_ENDPOINT_TYPES = frozenset({"image_generation", "transcription", "speech", "moderation", "rerank"})
 _found: dict[tuple[str, str | None], tuple[str, dict[str, Any]] | None] = {}
 
 
@@ -154,6 +155,10 @@ def _usage_numbers(usage: Any) -> tuple[int, int, int, int]:
 
 def response_cost(response: Any, call: Any) -> float | None:
     """The call path's cost: never raises; an unknown model warns once and gives None."""
+    if call.call_type in _ENDPOINT_TYPES:  # priced per image, second, character or query
+        from .endpoint_costs import endpoint_cost
+
+        return endpoint_cost(response, call)
     if call.input_cost_per_token is not None:
         prompt, completion, _, _ = _usage_numbers(getattr(response, "usage", None))
         return prompt * call.input_cost_per_token + completion * (call.output_cost_per_token or 0.0)

@@ -1,4 +1,5 @@
-"""completion, acompletion, text_completion, embedding, aembedding: one pipeline for all.
+"""completion, acompletion, text_completion, embedding, aembedding: one pipeline for all
+(and for the other endpoints' call types, started in endpoints.py).
 
 A call is one generator, ``_flow``: it yields an ``HttpRequest`` when it needs an answer, and a
 ``Sleep`` or a cache operation when it needs to wait or look something up, and is sent the
@@ -191,7 +192,11 @@ def _answer(call: Call, response: HttpResponse, provider: Any = None, log_succes
             record.post_call("", response.headers)
         return CustomStreamWrapper(call, response, provider.stream_parser(call))
     if record is not None and not (call.mock_response is not None and call.call_type == "embedding"):
-        record.post_call(response.body.decode("utf-8", "replace"), response.headers)
+        if call.call_type == "speech":  # audio: callbacks get its size and type, not the bytes
+            original = f"<{len(response.body)} bytes of {response.headers.get('content-type', 'audio')}>"
+        else:
+            original = response.body.decode("utf-8", "replace")
+        record.post_call(original, response.headers)
     result = provider.parse_response(call, response)
     hidden = result._hidden_params
     hidden["custom_llm_provider"] = call.provider_name
@@ -207,14 +212,14 @@ def _cached_answer(call: Call, cached: dict) -> Any:
     """A cache hit: no request, no pre/post events; one success marked ``cache_hit``."""
     from .mock import stream_from_response
     from .providers import get_provider
-    from .providers.openai import _RESPONSE_TYPES
+    from .providers.openai import response_type
 
     if call.stream:
         chunks = stream_from_response(cached)
         source = _async_bytes(chunks) if call.is_async else iter(chunks)
         response = HttpResponse(200, {"content-type": "text/event-stream"}, chunks=source)
         return CustomStreamWrapper(call, response, get_provider("openai").stream_parser(call), cache_hit=True)
-    result = _RESPONSE_TYPES[call.call_type].from_openai(cached)
+    result = response_type(call.call_type).from_openai(cached)
     result._hidden_params.update(cache_hit=True, custom_llm_provider=call.provider_name, cache_key=call.cache_plan.key)
     if call.record is not None:
         call.record.success(result, cache_hit=True)

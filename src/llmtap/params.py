@@ -67,7 +67,80 @@ EMBEDDING_PARAMS: dict[str, tuple[type, ...]] = {
     "user": (str,),
 }
 
-WIRE_PARAMS = {"completion": CHAT_PARAMS, "text_completion": TEXT_PARAMS, "embedding": EMBEDDING_PARAMS}
+# The other endpoints (endpoints.py), with OpenAI's names.
+RESPONSES_PARAMS: dict[str, tuple[type, ...]] = {
+    "instructions": (str,),
+    "max_output_tokens": (int,),
+    "max_tool_calls": (int,),
+    "temperature": _NUMBER,
+    "top_p": _NUMBER,
+    "top_logprobs": (int,),
+    "tools": (list,),
+    "tool_choice": (str, dict),
+    "parallel_tool_calls": (bool,),
+    "previous_response_id": (str,),
+    "conversation": (str, dict),
+    "reasoning": (dict,),
+    "text": (dict,),
+    "truncation": (str,),
+    "include": (list,),
+    "store": (bool,),
+    "background": (bool,),
+    "prompt": (dict,),
+    "prompt_cache_key": (str,),
+    "safety_identifier": (str,),
+    "service_tier": (str,),
+    "stream_options": (dict,),
+    "user": (str,),
+}
+IMAGE_PARAMS: dict[str, tuple[type, ...]] = {
+    "n": (int,),
+    "size": (str,),
+    "quality": (str,),
+    "style": (str,),
+    "response_format": (str,),
+    "background": (str,),
+    "moderation": (str,),
+    "output_format": (str,),
+    "output_compression": (int,),
+    "user": (str,),
+}
+TRANSCRIPTION_PARAMS: dict[str, tuple[type, ...]] = {
+    "language": (str,),
+    "prompt": (str,),
+    "response_format": (str,),
+    "temperature": _NUMBER,
+    "timestamp_granularities": (list,),
+    "include": (list,),
+    "chunking_strategy": (str, dict),
+}
+SPEECH_PARAMS: dict[str, tuple[type, ...]] = {
+    "voice": (str, dict),
+    "response_format": (str,),
+    "speed": _NUMBER,
+    "instructions": (str,),
+    "stream_format": (str,),
+}
+MODERATION_PARAMS: dict[str, tuple[type, ...]] = {}
+RERANK_PARAMS: dict[str, tuple[type, ...]] = {
+    "top_n": (int,),
+    "return_documents": (bool,),
+    "rank_fields": (list,),
+    "max_chunks_per_doc": (int,),
+    "max_tokens_per_doc": (int,),
+}
+
+WIRE_PARAMS = {
+    "completion": CHAT_PARAMS,
+    "text_completion": TEXT_PARAMS,
+    "embedding": EMBEDDING_PARAMS,
+    "responses": RESPONSES_PARAMS,
+    "image_generation": IMAGE_PARAMS,
+    "transcription": TRANSCRIPTION_PARAMS,
+    "speech": SPEECH_PARAMS,
+    "moderation": MODERATION_PARAMS,
+    "rerank": RERANK_PARAMS,
+}
 
 # The library's own parameters: never sent as body fields.
 LIBRARY_PARAMS: dict[str, tuple[type, ...]] = {

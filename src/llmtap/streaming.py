@@ -36,7 +36,7 @@ class CustomStreamWrapper:
         self._source: Any = response.chunks
         self._parser = parser
         self._ready: deque = deque()
-        self._assembler = ChunkAssembler()
+        self._assembler = getattr(parser, "make_assembler", ChunkAssembler)()  # Responses streams bring their own
         self._state = "open"  # open → draining (body ended) → done | failed | closed
         self._cache_hit = cache_hit
 

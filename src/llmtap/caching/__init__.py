@@ -1,6 +1,7 @@
 """``llmtap.cache = Cache(...)``: answers kept in memory, on disk or in Redis, reused by key.
 
-With a cache set, completion, text-completion and embedding calls are cached by default
+With a cache set, completion, text-completion, embedding, transcription, rerank and (unstreamed)
+responses calls are cached by default
 (``mode="default_off"`` makes ``caching=True`` opt-in). Per call: ``caching=False`` skips the
 cache; ``cache={"no-cache": True}`` does not read it, ``{"no-store": True}`` does not write it,
 ``{"ttl": seconds}`` and ``{"namespace": "..."}`` set this entry's life and key prefix. The key
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("llmtap")
 
 FORMAT = 1
-CALL_TYPES = ("completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding")
+CALL_TYPES = (
+    "completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding",
+    "transcription", "atranscription", "rerank", "arerank", "responses", "aresponses",
+)
 
 
 @dataclass(slots=True)

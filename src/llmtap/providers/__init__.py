@@ -34,6 +34,8 @@ REGISTRY: dict[str, str] = {
     "vertex_ai": "llmtap.providers.vertex:VertexAI",
     "ollama_chat": "llmtap.providers.ollama:Ollama",
     "mistral": "llmtap.providers.mistral:Mistral",
+    "cohere": "llmtap.providers.rerank:CohereRerank",
+    "jina_ai": "llmtap.providers.rerank:JinaRerank",
 }
 # Modules holding tables of rows, each ``name -> factory``.
 TABLES = ("llmtap.providers.compatible:PROVIDERS",)

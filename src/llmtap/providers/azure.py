@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from ..exceptions import AuthenticationError
 from . import bearer
-from .openai import _PATHS, OpenAI
+from .openai import OpenAI, path_for
 
 if TYPE_CHECKING:
     from ..call import Call
@@ -48,7 +48,7 @@ class Azure(OpenAI):
     def url(self, call: Call) -> str:
         deployment = quote(call.provider_model, safe="")
         return (
-            f"{call.api_base}/openai/deployments/{deployment}{_PATHS[call.call_type]}"
+            f"{call.api_base}/openai/deployments/{deployment}{path_for(call.call_type)}"
             f"?api-version={quote(call.api_version or self.default_version, safe='')}"
         )
 

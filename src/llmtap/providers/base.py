@@ -162,6 +162,8 @@ class Provider:
     # resolved. ``authorizes``: each attempt's request goes through ``authorize`` (signing,
     # tokens), a generator that may yield HttpRequests of its own (token endpoints, STS).
     credential_params: ClassVar[frozenset[str]] = frozenset()
+    # The call types this provider serves; any other is refused before anything is sent.
+    call_types: ClassVar[frozenset[str]] = frozenset({"completion", "text_completion", "embedding"})
     configures: ClassVar[bool] = False
     authorizes: ClassVar[bool] = False
 

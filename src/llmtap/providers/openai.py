@@ -25,6 +25,25 @@ _RESPONSE_TYPES: dict[str, Any] = {
 }
 
 
+def path_for(call_type: str) -> str:
+    path = _PATHS.get(call_type)
+    if path is None:
+        from .openai_endpoints import PATHS
+
+        path = PATHS[call_type]
+    return path
+
+
+def response_type(call_type: str) -> Any:
+    """The class a cached answer of this call type is rebuilt as."""
+    found = _RESPONSE_TYPES.get(call_type)
+    if found is None:
+        from .openai_endpoints import RESPONSE_TYPES
+
+        found = RESPONSE_TYPES[call_type]
+    return found
+
+
 def _chat_params() -> frozenset[str]:
     from ..params import CHAT_PARAMS
 
@@ -52,6 +71,8 @@ def reasoning_family(model: str) -> str | None:
 
 class OpenAI(Provider):
     name = "openai"
+    call_types = frozenset({"completion", "text_completion", "embedding", "responses", "image_generation",
+                            "transcription", "speech", "moderation"})
     key_env = ("OPENAI_API_KEY",)
     base_env = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
     default_base = "https://api.openai.com/v1"
@@ -88,7 +109,7 @@ class OpenAI(Provider):
         return names
 
     def url(self, call: Call) -> str:
-        return call.api_base + _PATHS[call.call_type]
+        return call.api_base + path_for(call.call_type)
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {call.api_key}"} if call.api_key else {}
@@ -97,6 +118,10 @@ class OpenAI(Provider):
         return headers
 
     def build_body(self, call: Call) -> dict:
+        if call.call_type not in _PATHS:
+            from . import openai_endpoints
+
+            return openai_endpoints.build_body(call)
         body: dict[str, Any] = {"model": call.provider_model}
         if call.call_type == "completion":
             body["messages"] = call.messages
@@ -115,12 +140,24 @@ class OpenAI(Provider):
 
     def build_request(self, call: Call, body: dict) -> HttpRequest:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if call.files:
+            from .openai_endpoints import multipart
+
+            data, headers["Content-Type"] = multipart(body, call.files)
+        else:
+            data = encode_json(body)
+        if call.call_type == "speech":
+            headers["Accept"] = "*/*"
         headers.update(self.auth_headers(call))
         if call.extra_headers:
             headers.update(call.extra_headers)
-        return HttpRequest("POST", self.url(call), headers, encode_json(body), call.timeout, call.stream)
+        return HttpRequest("POST", self.url(call), headers, data, call.timeout, call.stream)
 
     def parse_response(self, call: Call, response: HttpResponse) -> Any:
+        if call.call_type not in _PATHS:
+            from . import openai_endpoints
+
+            return openai_endpoints.parse_response(self, call, response)
         data = decode_json(self.name, call, response)
         if not isinstance(data, dict):
             raise APIResponseValidationError(
@@ -138,6 +175,10 @@ class OpenAI(Provider):
         return data
 
     def stream_parser(self, call: Call) -> StreamParser:
+        if call.call_type == "responses":
+            from .openai_endpoints import ResponsesStreamParser
+
+            return ResponsesStreamParser(self, call)
         return OpenAIStreamParser(self, call)
 
     def _stream_error(self, call: Call, data: dict) -> Exception:
