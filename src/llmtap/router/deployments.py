@@ -35,6 +35,7 @@ ROUTER_ONLY = frozenset(
         "use_in_pass_through",
         "base_model",
         "stream_timeout",
+        "cooldown_time",
     }
 )
 
@@ -55,6 +56,8 @@ class Deployment:
     max_input_tokens: int | None = None
     cost_per_token: float | None = None  # input + output, for cost-based routing
     shuffle_weight: float | None = None  # simple-shuffle: weight, else rpm, else tpm (per group)
+    order: int | None = None  # priority: lower orders are used while any of them is available
+    cooldown_time: float | None = None  # this deployment's own cooldown (0: never cooled)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def call_params(self) -> dict[str, Any]:
@@ -156,6 +159,8 @@ def parse_entry(entry: Any, index: int = 0) -> Deployment:
         tpm=number("tpm", int),
         weight=number("weight", float),
         num_retries=number("num_retries", int),
+        order=number("order", int),
+        cooldown_time=number("cooldown_time", float),
     )
     deployment.max_input_tokens, deployment.cost_per_token = _table_facts(model, raw, info)
     return deployment

@@ -111,10 +111,8 @@ class Hedge:
         tasks.clear()
 
     async def _account_failure(self, attempt: Any, exc: BaseException) -> None:
-        from . import health
-
         router = self.router
-        cooldown = health.cooldown_for(exc, router.cooldown_time, router.allowed_fails, router.allowed_fails_policy)
+        cooldown = router._cooldown(attempt.dep, exc)
         counts = cooldown.counts and not router.disable_cooldowns and len(router._deployments_for(attempt.dep.group)) > 1
         await router._state.afailed(attempt.dep.id, counts, cooldown.immediate, cooldown.allowed_fails, cooldown.seconds)
         self.req.history.append({"model_group": attempt.group, "model_id": attempt.dep.id, "error": type(exc).__name__})

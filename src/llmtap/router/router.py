@@ -96,6 +96,7 @@ _PEER_ONLY = frozenset(
     }
 )
 
+_NO_ORDER = 1 << 30
 DEFAULT_COOLDOWN = 5.0
 DEFAULT_ALLOWED_FAILS = 3
 DEFAULT_NUM_RETRIES = 2
@@ -107,6 +108,7 @@ class Decision:
     action: str  # "retry", "fallback" or "raise"
     group: str | None = None
     delay: float = 0.0
+    overrides: dict | None = None  # a client-side fallback's own params (e.g. other messages)
 
 
 _RAISE = Decision("raise")
@@ -420,6 +422,7 @@ class Router:
         self._deployments = deployments
         self._groups = groups
         self._by_id = {d.id: d for d in deployments}
+        self._has_order = any(d.order is not None for d in deployments)
 
     def add_deployment(self, deployment: dict) -> None:
         self.set_model_list([*self.model_list, deployment])
@@ -554,9 +557,7 @@ class Router:
                 decision = self._decide(req, group, None, exc)
                 if decision.action == "fallback":
                     req.history.append({"model_group": group, "model_id": None, "error": type(exc).__name__})
-                    req.fallback_index += 1
-                    req.retries_in_group = 0
-                    group = decision.group
+                    group = self._follow(req, decision)
                     continue
                 if last_error is not None and exc.__cause__ is None:
                     exc.__cause__ = last_error
@@ -581,9 +582,7 @@ class Router:
                         yield Sleep(decision.delay)
                     continue
                 if decision.action == "fallback":
-                    req.fallback_index += 1
-                    req.retries_in_group = 0
-                    group = decision.group
+                    group = self._follow(req, decision)
                     continue
                 raise
             if step is not attempt:
@@ -595,6 +594,10 @@ class Router:
                 yield self._op("succeeded", dep.id, tokens, latency)
             else:
                 self._state.succeeded(dep.id, tokens, latency)
+            hidden = getattr(result, "_hidden_params", None)
+            if isinstance(hidden, dict):  # the peer's names: which deployment answered
+                hidden["model_id"] = dep.id
+                hidden["model_group"] = group
             return result
 
     def _hedge(self, req: _Request, attempt: _Attempt, group: str) -> Any:
@@ -611,6 +614,8 @@ class Router:
 
     def _pick(self, req: _Request, group: str, exclude: set[str] | None = None) -> Any:
         deployments = self._deployments_for(group)
+        if not deployments:
+            raise E.BadRequestError(f"the Router has no model group named {group!r:.80} (a fallback target)", model=group)
         excluded = req.excluded | exclude if exclude else req.excluded
         if excluded:
             deployments = [d for d in deployments if d.id not in excluded]
@@ -628,6 +633,9 @@ class Router:
                 group, self.cooldown_time, self.enable_pre_call_checks, cooling, ids,
                 reason=None if cooling or not ids else "The deployments' half-open probes are in flight.",
             )
+        if self._has_order:
+            first = min(d.order if d.order is not None else _NO_ORDER for d, _ in candidates)
+            candidates = [(d, s) for d, s in candidates if (d.order if d.order is not None else _NO_ORDER) == first]
         ordered = self._strategy(candidates, self.routing_strategy_args)
         if req.history:  # a retry: siblings that have not failed this request go first
             failed = {h["model_id"] for h in req.history}
@@ -700,11 +708,14 @@ class Router:
             queue = self._fallback_queue(req, exc)
             req.fallback_queue = queue
         if req.fallback_index < min(len(queue), self.max_fallbacks):
-            return Decision("fallback", group=queue[req.fallback_index])
+            item = queue[req.fallback_index]
+            if isinstance(item, dict):
+                return Decision("fallback", group=item["model"], overrides={k: v for k, v in item.items() if k != "model"})
+            return Decision("fallback", group=item)
         return _RAISE
 
-    def _fallback_queue(self, req: _Request, exc: BaseException) -> list[str]:
-        queue: list[str] = []
+    def _fallback_queue(self, req: _Request, exc: BaseException) -> list:
+        queue: list = []
         if isinstance(exc, E.ContextWindowExceededError):
             queue = list(req.cw_fallbacks)
         elif isinstance(exc, E.ContentPolicyViolationError):
@@ -712,6 +723,19 @@ class Router:
         if not queue:
             queue = list(req.fallbacks)
         return [g for g in queue if g != req.group]
+
+    def _follow(self, req: _Request, decision: Decision) -> str:
+        """Move the request to its next fallback group; returns the group."""
+        req.fallback_index += 1
+        req.retries_in_group = 0
+        if decision.overrides:
+            overrides = dict(decision.overrides)
+            if "messages" in overrides and req.call_type == "completion":
+                from .. import main
+
+                req.inputs = main._messages(overrides.pop("messages"), decision.group)
+            req.kwargs.update(overrides)
+        return decision.group
 
     def _retry_delay(self, exc: BaseException, attempt: int) -> float:
         return max(self.retry_after, llmtap.retry_rules.delay(attempt, exc))
@@ -725,11 +749,15 @@ class Router:
             return
         if health.deployment_specific(exc):
             req.excluded.add(dep.id)
-        cooldown = health.cooldown_for(exc, self.cooldown_time, self.allowed_fails, self.allowed_fails_policy)
+        cooldown = self._cooldown(dep, exc)
         counts = cooldown.counts and not self.disable_cooldowns and len(self._deployments_for(dep.group)) > 1
         cooled = yield self._op("failed", dep.id, counts, cooldown.immediate, cooldown.allowed_fails, cooldown.seconds)
         if cooled:
             logger.info("llmtap Router: deployment %s of %s cooling down for %gs after %s", dep.id, dep.group, cooldown.seconds, type(exc).__name__)
+
+    def _cooldown(self, dep: Deployment, exc: BaseException) -> health.Cooldown:
+        seconds = dep.cooldown_time if dep.cooldown_time is not None else self.cooldown_time
+        return health.cooldown_for(exc, seconds, self.allowed_fails, self.allowed_fails_policy)
 
     def _report_unlogged_failure(self, req: _Request, group: str, exc: BaseException) -> None:
         """The request failed and no attempt's failure event said so: log the one outcome."""
@@ -848,11 +876,16 @@ def _lookup_fallbacks(fallbacks: list[dict[str, list[str]]], group: str) -> list
     return generic
 
 
-def _request_fallbacks(value: Any, configured: list, group: str) -> list[str]:
-    """Per-request fallbacks (a list of groups, or the constructor's dict form) override the
-    Router's for this request."""
+def _client_side(item: Any) -> bool:
+    return isinstance(item, str) or (isinstance(item, dict) and isinstance(item.get("model"), str))
+
+
+def _request_fallbacks(value: Any, configured: list, group: str) -> list:
+    """Per-request fallbacks override the Router's for this request: a list of groups, of
+    ``{"model": group, **params}`` (that fallback's own params, e.g. other messages), or the
+    constructor's ``{group: [groups]}`` form."""
     if value is None:
         return _lookup_fallbacks(configured, group)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and all(_client_side(v) for v in value):
         return list(value)
     return _lookup_fallbacks(_check_fallbacks("fallbacks", value), group)
