@@ -712,3 +712,24 @@ def test_hedge_when_the_primary_fails_meanwhile(emus):
     assert asyncio.run(main()).choices[0].message.content == "fast"
     finals = events.finals()
     assert len(finals) == 1 and finals[0][0] == "success"
+
+
+def test_no_secret_in_errors_events_or_logs(emus, caplog):
+    secret = "sk-very-secret-deployment-key-0042"
+    events = Events()
+    llmtap.callbacks = [events]
+    router = Router(
+        model_list=[deployment("gpt", emus[0], api_key=secret, rpm=1)],
+        fallbacks=[{"gpt": ["missing-group"]}],
+    )
+    router.completion("gpt", MESSAGES)
+    with caplog.at_level("DEBUG", logger="llmtap"):
+        with pytest.raises(RouterRateLimitError) as caught:
+            router.completion("gpt", MESSAGES)
+    texts = [str(caught.value), repr(caught.value.__cause__), *(r.getMessage() for r in caplog.records)]
+    for _, kwargs in events.outcomes():
+        texts.append(repr(kwargs["router"]))
+        texts.append(repr(kwargs["standard_logging_object"]))
+    assert all(secret not in text for text in texts)
+    with pytest.raises(E.BadRequestError, match="metadata"):
+        router.completion("gpt", MESSAGES, metadata="not a dict")

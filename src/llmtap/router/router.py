@@ -512,6 +512,9 @@ class Router:
             inputs = main._prompt(inputs, model)
         else:
             inputs = main._embedding_input(inputs, model)
+        metadata = kwargs.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise E.BadRequestError(f"parameter 'metadata' must be a dict, got {type(metadata).__name__}", model=model)
         req = _Request(call_type, model, group, is_async, inputs, kwargs)
         taken = {name: kwargs.pop(name) for name in _ROUTER_KWARGS if name in kwargs}
         retries = taken.get("num_retries", taken.get("max_retries"))
@@ -722,7 +725,16 @@ class Router:
             queue = list(req.cp_fallbacks)
         if not queue:
             queue = list(req.fallbacks)
-        return [g for g in queue if g != req.group]
+        known = []
+        for item in queue:
+            name = item["model"] if isinstance(item, dict) else item
+            if name == req.group:
+                continue
+            if name not in self._groups and name not in self._by_id:
+                logger.warning("llmtap Router: fallback group %r is not in the model list; skipped", name[:80])
+                continue
+            known.append(item)
+        return known
 
     def _follow(self, req: _Request, decision: Decision) -> str:
         """Move the request to its next fallback group; returns the group."""
