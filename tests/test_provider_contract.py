@@ -154,3 +154,18 @@ def test_a_provider_from_another_package_via_entry_point(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["https://api.acme.invalid/v1", "acme_ep", "openai", "True"]
     assert "provider 'broken' cannot be loaded" in done.stderr  # logged, not fatal
+
+
+def test_masking_covers_declared_generic_and_secret_looking_headers() -> None:
+    from llmtap.logging.record import mask_headers
+
+    masked = mask_headers(
+        {"Authorization": "Bearer sk-abcdefghijklmnop", "X-Amz-Security-Token": "FQoGZXIvYXdzEXAMPLE",
+         "X-Custom": "tok-abcdefghijkl", "X-Api-Key": 12345678901, "Accept": "application/json"},
+        frozenset({"x-custom"}),
+    )
+    assert masked["Authorization"].startswith("Bearer ") and "abcdefghijklmnop" not in masked["Authorization"]
+    assert masked["X-Amz-Security-Token"] != "FQoGZXIvYXdzEXAMPLE"  # looks like a token: masked undeclared
+    assert masked["X-Custom"] != "tok-abcdefghijkl"  # declared by the provider
+    assert masked["X-Api-Key"] == "********"  # not even a string: masked, no crash
+    assert masked["Accept"] == "application/json"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 import llmtap
 from llmtap import transport
 
@@ -92,3 +94,50 @@ def test_the_transport_is_read_once_when_the_call_starts(emulator) -> None:
     assert len(first.sent) == 1 and second.sent == []
     first.inner.close()
 
+
+
+def test_transport_errors_never_show_url_credentials(monkeypatch) -> None:
+    from llmtap.wire import TransportError, safe_origin
+
+    assert safe_origin("http://user:s3cret@host:8080/v1/chat?x=1") == "http://host:8080"
+    error = TransportError("connect", "LocationParseError: Failed to parse: http://user:s3cret@[bad/v1")
+    assert "s3cret" not in str(error) and "//***@[bad" in str(error)
+    # a real refused connection to a URL with credentials
+    with pytest.raises(llmtap.APIConnectionError) as caught:
+        llmtap.completion(model="openai/m", messages=MESSAGES, api_base="http://user:s3cret@127.0.0.1:9/v1", api_key="k")
+    assert "s3cret" not in str(caught.value)
+
+
+def test_a_transport_without_the_method_is_a_clear_error() -> None:
+    llmtap.sync_transport = object()
+    with pytest.raises(TypeError, match="sync_transport must have a handle_request"):
+        llmtap.completion(model="openai/m", messages=MESSAGES, api_base="http://127.0.0.1:9/v1", api_key="k")
+    llmtap.async_transport = "nope"
+    with pytest.raises(TypeError, match="async_transport must have a handle_async_request"):
+        asyncio.run(llmtap.acompletion(model="openai/m", messages=MESSAGES, api_base="http://127.0.0.1:9/v1", api_key="k"))
+
+
+def test_retry_rules_of_the_wrong_type_are_a_clear_error() -> None:
+    llmtap.retry_rules = 3
+    with pytest.raises(TypeError, match="retry_rules must be"):
+        llmtap.completion(model="openai/m", messages=MESSAGES, api_base="http://127.0.0.1:9/v1", api_key="k")
+
+
+def test_a_forked_child_uses_its_own_pools(emulator) -> None:
+    import os
+
+    llmtap.completion(model="openai/m", messages=MESSAGES, api_base=emulator.openai_base, api_key="k")
+    parent = transport.default_transport()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a call works, on a transport that is not the parent's
+        try:
+            r = llmtap.completion(model="openai/m", messages=MESSAGES, api_base=emulator.openai_base, api_key="k")
+            ok = r.choices[0].message.content and transport.default_transport() is not parent
+            os.write(write, b"ok" if ok else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 2) == b"ok"
+    os.close(read)

@@ -277,7 +277,10 @@ def _run_sync(flow: Flow, transport: Any = None) -> Any:
     """Run a call's flow to its end: requests go to ``transport.handle_request``."""
     if transport is None:
         transport = default_transport()
-    send = transport.handle_request
+    send = getattr(transport, "handle_request", None)
+    if send is None:
+        flow.close()
+        raise TypeError(f"llmtap.sync_transport must have a handle_request(request) method, got {transport!r:.80}")
     try:
         step = next(flow)
         while True:
@@ -298,7 +301,10 @@ async def _run_async(flow: Flow, transport: Any = None) -> Any:
     """Run a call's flow to its end: requests go to ``transport.handle_async_request``."""
     if transport is None:
         transport = default_async_transport()
-    send = transport.handle_async_request
+    send = getattr(transport, "handle_async_request", None)
+    if send is None:
+        flow.close()
+        raise TypeError(f"llmtap.async_transport must have a handle_async_request(request) method, got {transport!r:.80}")
     try:
         step = next(flow)
         while True:

@@ -53,7 +53,7 @@ def snapshot() -> Settings:
         num_retries=package.num_retries,
         request_timeout=package.request_timeout,
         cache=package.cache,
-        retry_rules=package.retry_rules or DEFAULT_RULES,
+        retry_rules=_rules(package.retry_rules),
         turn_off_message_logging=bool(package.turn_off_message_logging),
         api_key=package.api_key,
         api_base=package.api_base,
@@ -61,3 +61,11 @@ def snapshot() -> Settings:
         async_transport=package.async_transport,
         package=package,
     )
+
+
+def _rules(rules: Any) -> RetryRules:
+    if rules is None:
+        return DEFAULT_RULES
+    if type(rules) is not RetryRules and not (hasattr(rules, "should_retry") and hasattr(rules, "delay")):
+        raise TypeError(f"llmtap.retry_rules must be a llmtap.retry.RetryRules, got {rules!r:.80}")
+    return rules

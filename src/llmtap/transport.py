@@ -360,3 +360,15 @@ def default_async_transport() -> AiohttpTransport:
                 _default_async = AiohttpTransport()
             transport = _default_async
     return transport
+
+
+def _after_fork_in_child() -> None:
+    """A forked child must not share its parent's pooled sockets: it builds its own pools."""
+    global _default_sync, _default_async, _defaults_lock
+    _defaults_lock = threading.Lock()
+    _default_sync = None
+    _default_async = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -2,11 +2,12 @@
 
 They live apart from ``transport.py`` (as httpx keeps its models apart from its transports) so a
 provider can build and read them without importing the module that owns sockets, pools and an
-atexit hook. This module imports nothing but the standard library's typing helpers.
+atexit hook. This module imports only the standard library.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,10 +40,11 @@ class HttpResponse:
 
 
 class TransportError(Exception):
-    """The request got no usable answer. ``kind`` is "connect", "timeout" or "read"."""
+    """The request got no usable answer. ``kind`` is "connect", "timeout" or "read". The
+    message never holds URL credentials, whatever the HTTP client put in its own."""
 
     def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(without_credentials(message))
         self.kind = kind
 
 
@@ -68,3 +70,11 @@ def safe_origin(url: str) -> str:
         return prefix
     start = prefix.find("//")
     return prefix[: start + 2] + prefix[at + 1 :] if start >= 0 else prefix[at + 1 :]
+
+
+_CREDENTIALS = re.compile(r"//[^/@\s]*@")
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with any ``user:password@`` of the URLs in it replaced by ``***@``."""
+    return _CREDENTIALS.sub("//***@", text) if "@" in text else text

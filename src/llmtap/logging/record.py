@@ -406,12 +406,27 @@ def mask_headers(headers: dict, secret: frozenset[str] | tuple = ()) -> dict:
     ones, and any header whose name looks like it carries a secret."""
     masked = {}
     for name, value in headers.items():
-        lower = name.lower()
-        if lower in secret or lower in _SECRET_HEADERS or any(word in lower for word in _SECRET_WORDS):
-            scheme, _, token = value.partition(" ")
-            value = f"{scheme} {mask_secret(token)}" if token else mask_secret(value)
+        lower = str(name).lower()
+        if lower in secret or _looks_secret(lower):
+            if not isinstance(value, str):
+                value = "*" * 8
+            else:
+                scheme, _, token = value.partition(" ")
+                value = f"{scheme} {mask_secret(token)}" if token else mask_secret(value)
         masked[name] = value
     return masked
+
+
+_secret_names: dict[str, bool] = {}
+
+
+def _looks_secret(lower: str) -> bool:
+    known = _secret_names.get(lower)
+    if known is None:
+        known = lower in _SECRET_HEADERS or any(word in lower for word in _SECRET_WORDS)
+        if len(_secret_names) < 1024:
+            _secret_names[lower] = known
+    return known
 
 
 def new_record(call: Call, sinks: tuple[Sink, ...]) -> CallRecord:

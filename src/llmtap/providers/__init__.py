@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,15 @@ _tables_read = False
 _entry_points_read = False
 _bare_seen: dict[str, str] = {}  # model → provider name, for the bare names calls actually use
 _bare_index: tuple[dict[str, str], list[tuple[str, str]]] | None = None  # exact names, (prefix, name) longest first
+
+
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.RLock()  # another thread may have held it when the process forked
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _read_tables() -> None:

@@ -145,5 +145,6 @@ def _split_blocks(message: dict, empty_is_none: bool = True) -> None:
 def _problem(item: Any) -> str:
     if not isinstance(item, dict):
         return str(item)
-    where = ".".join(str(part) for part in item.get("loc") or ())
+    loc = item.get("loc")
+    where = ".".join(str(part) for part in loc) if isinstance(loc, (list, tuple)) else ""
     return f"{where}: {item.get('msg')}" if where else str(item.get("msg"))
