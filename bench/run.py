@@ -129,6 +129,7 @@ def main() -> dict:
         results["callbacks"] = {c: repeat(emulator, [c, "callbacks", b, str(n)]) for c, n in (("llmtap", 1000), ("litellm", 200))}
         results["router"] = {c: repeat(emulator, [c, "router", b, str(n)]) for c, n in (("llmtap", 1000), ("litellm", 200))}
         results["mock"] = {c: repeat(emulator, [c, "mock", b, str(n)]) for c, n in (("llmtap", 5000), ("litellm", 300))}
+        results["cloud"] = {"llmtap": repeat(emulator, ["llmtap", "cloud", b, "1000"])}
         results["sleepy"] = {c: repeat(emulator, [c, "sleepy", b, str(n)], 1) for c, n in (("llmtap", 200), ("litellm", 40))}
         results["soak"] = {"llmtap": emulator.measure(["llmtap", "soak", b, "20000"])}
         results["exit_ms"] = {c: exit_delay(c, b) for c in ("llmtap", "litellm")}
@@ -182,6 +183,13 @@ def table(results: dict) -> str:
     lines += ["", "### `mock_response` calls (no network: pure library overhead)", "", "| library | CPU µs/call | × llmtap |", "|---|---|---|"]
     for c, row in mock.items():
         lines.append(f"| {c} | {row['cpu_us']:.0f} | {ratio(row['cpu_us'], mock['llmtap']['cpu_us'])} |")
+
+    cloud = results["cloud"]["llmtap"]
+    lines += ["", "### Cloud providers: a SigV4-signed Bedrock call beside an OpenAI call (llmtap, sync)", "",
+              "| call | wall µs/call | CPU µs/call |", "|---|---|---|",
+              f"| openai | {cloud['wall_us_openai']:.0f} | {cloud['cpu_us_openai']:.0f} |",
+              f"| bedrock (Converse, signed) | {cloud['wall_us_bedrock']:.0f} | {cloud['cpu_us_bedrock']:.0f} |",
+              "", f"A Bedrock call adds {cloud['added_cpu_us']:.0f} µs of CPU (signing, Converse transforms)."]
 
     lines += ["", "### A success callback that sleeps 50 ms", "", "| library | wall µs/call without | with | added µs |", "|---|---|---|---|"]
     for c, row in results["sleepy"].items():

@@ -380,6 +380,25 @@ def scenario_router(client: str, base: str, n: int) -> dict:
     out["added_pct_memory"] = (out["cpu_us_memory"] / out["cpu_us_direct"] - 1) * 100
     if "cpu_us_redis" in out:
         out["added_pct_redis"] = (out["cpu_us_redis"] / out["cpu_us_direct"] - 1) * 100
+
+
+def scenario_cloud(client: str, base: str, n: int) -> dict:
+    """llmtap only: the CPU a SigV4-signed Bedrock call adds over an OpenAI call (same emulator)."""
+    import llmtap
+    from llmtap.testing.aws_routes import TEST_ACCESS_KEY, TEST_SECRET_KEY
+
+    root = base.rsplit("/v1", 1)[0]
+    openai_call = lambda: llmtap.completion(model="openai/" + MODEL, messages=MESSAGES, api_base=base, api_key=KEY)  # noqa: E731
+    bedrock_call = lambda: llmtap.completion(  # noqa: E731
+        model="bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", messages=MESSAGES, api_base=root,
+        aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key=TEST_SECRET_KEY, aws_region_name="us-east-1",
+    )
+    out = {}
+    for name, fn in (("openai", openai_call), ("bedrock", bedrock_call)):
+        for _ in range(min(50, n)):
+            fn()
+        out[f"wall_us_{name}"], out[f"cpu_us_{name}"] = timed(fn, n)
+    out["added_cpu_us"] = out["cpu_us_bedrock"] - out["cpu_us_openai"]
     return out
 
 

@@ -31,6 +31,7 @@ _AWS_ENV = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_BEDROCK_RUNTIME_ENDPOINT", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
 )
 
 
@@ -465,3 +466,26 @@ def test_control_characters_and_url_credentials(aws) -> None:
     url = aws.url.replace("http://", "http://user:pw@")
     _ok(api_base=url, **KEYS)
     assert aws.last_request.headers["host"] == aws.url.removeprefix("http://")
+
+
+def test_web_identity_from_environment_and_parameters(aws, monkeypatch, tmp_path) -> None:
+    from llmtap.testing.aws_routes import TEST_WEB_IDENTITY_TOKEN
+
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text(TEST_WEB_IDENTITY_TOKEN + "\n")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token_file))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/eks-pod")
+    _ok()
+    _ok()
+    assert aws.aws.minted == ["sts-web-identity"] and _signed_by(aws).startswith("ASIA")
+    sts = [q for q in aws.requests if q.path == "/"][0]
+    assert "authorization" not in sts.headers and b"AssumeRoleWithWebIdentity" in sts.body
+    monkeypatch.delenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+    _ok(aws_web_identity_token=TEST_WEB_IDENTITY_TOKEN, aws_role_name="arn:aws:iam::123456789012:role/other")
+    assert aws.aws.minted == ["sts-web-identity", "sts-web-identity"]
+    with pytest.raises(llmtap.AuthenticationError, match="Couldn't retrieve verification key") as caught:
+        llmtap.completion(model=MODEL, messages=USER, aws_web_identity_token="forged.oidc.token",
+                          aws_role_name="arn:aws:iam::123456789012:role/other")
+    assert "forged.oidc.token" not in str(caught.value)
+    with pytest.raises(llmtap.AuthenticationError, match="needs aws_role_name"):
+        llmtap.completion(model=MODEL, messages=USER, aws_web_identity_token=TEST_WEB_IDENTITY_TOKEN)

@@ -1,8 +1,9 @@
 """Where AWS credentials come from: the standard chain, as a generator over our own transport.
 
-Order (the peer's and the AWS SDKs'): the call's ``aws_access_key_id``/``aws_secret_access_key``
+Order (the peer's and the AWS SDKs'): ``aws_web_identity_token`` with ``aws_role_name`` (STS
+AssumeRoleWithWebIdentity); the call's ``aws_access_key_id``/``aws_secret_access_key``
 (+ ``aws_session_token``), else ``aws_profile_name``, else the environment (``AWS_ACCESS_KEY_ID``
-...), else the shared files for ``AWS_PROFILE`` (or ``default``) — static keys, or ``role_arn``
+..., or ``AWS_WEB_IDENTITY_TOKEN_FILE`` with ``AWS_ROLE_ARN`` as on EKS), else the shared files for ``AWS_PROFILE`` (or ``default``) — static keys, or ``role_arn``
 with a ``source_profile`` — else the container endpoint (ECS/EKS), else the instance metadata
 service (IMDSv2). ``aws_role_name`` then assumes that role (STS AssumeRole) with what was found.
 Anything the files describe that we do not speak ourselves (``credential_process``, SSO, web
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import configparser
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -70,8 +72,13 @@ def _fail(message: str) -> AuthenticationError:
 
 def resolve(settings: dict, region: str) -> Flow:
     """The credentials to sign with (a generator: ``creds = yield from resolve(...)``)."""
-    base = yield from _base(settings, region)
     role = settings.get("aws_role_name")
+    web_token = settings.get("aws_web_identity_token")
+    if web_token:
+        if not role:
+            raise _fail("aws_web_identity_token needs aws_role_name (the role to assume with it)")
+        return (yield from _web_identity(web_token, role, settings.get("aws_session_name"), region, settings.get("aws_sts_endpoint")))
+    base = yield from _base(settings, region)
     if role:
         session = settings.get("aws_session_name") or "llmtap-session"
         key = ("role", role, session, base.access_key)
@@ -100,6 +107,15 @@ def _base(settings: dict, region: str) -> Flow:
     env_secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
     if env_key and env_secret:
         return AwsCredentials(env_key.strip(), env_secret.strip(), (os.environ.get("AWS_SESSION_TOKEN") or "").strip() or None, None, "environment")
+    token_file = os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE")
+    role_arn = os.environ.get("AWS_ROLE_ARN")
+    if token_file and role_arn and not os.environ.get("AWS_PROFILE"):  # EKS (IRSA), GitHub OIDC ...
+        try:
+            with open(token_file) as fh:
+                web_token = fh.read().strip()
+        except OSError as exc:
+            raise _fail(f"cannot read AWS_WEB_IDENTITY_TOKEN_FILE: {exc.strerror}") from None
+        return (yield from _web_identity(web_token, role_arn, os.environ.get("AWS_ROLE_SESSION_NAME"), region, None))
     found = yield from _profile(os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE") or "default", region, explicit=bool(os.environ.get("AWS_PROFILE")))
     if found is not None:
         return found
@@ -232,6 +248,25 @@ def assume_role(base: AwsCredentials, role: str, session: str, region: str, endp
         "POST", url, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
         access_key=base.access_key, secret_key=base.secret_key, session_token=base.token, region=region, service="sts",
     )
+    return (yield from _sts_call(url, headers, body, role, "keys"))
+
+
+def _web_identity(web_token: str, role: str, session: str | None, region: str, endpoint: str | None) -> Flow:
+    """STS AssumeRoleWithWebIdentity: an OIDC token for a role's credentials (unsigned call)."""
+    key = ("web-identity", role, session, hashlib.sha256(web_token.encode()).hexdigest())
+    cached = _cache.get(key)
+    if cached is not None and cached.fresh():
+        return cached
+    url = sts_endpoint(region, endpoint) + "/"
+    body = urlencode({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": role,
+                      "RoleSessionName": session or "llmtap-session", "WebIdentityToken": web_token}).encode()
+    creds = yield from _sts_call(url, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body, role, "web identity")
+    with _lock:
+        _cache[key] = creds
+    return creds
+
+
+def _sts_call(url: str, headers: dict, body: bytes, role: str, how: str) -> Flow:
     try:
         response = yield HttpRequest("POST", url, headers, body, 30.0, False)
     except TransportError as exc:
@@ -244,7 +279,7 @@ def assume_role(base: AwsCredentials, role: str, session: str, region: str, endp
     if not (fields["AccessKeyId"] and fields["SecretAccessKey"]):
         raise _fail(f"cannot assume role {role}: STS's answer has no credentials")
     return AwsCredentials(fields["AccessKeyId"], fields["SecretAccessKey"], fields["SessionToken"],
-                          _timestamp(fields["Expiration"]), f"assumed role {role}")
+                          _timestamp(fields["Expiration"]), f"assumed role {role} ({how})")
 
 
 def _xml(text: str, tag: str) -> str | None:

@@ -86,7 +86,7 @@ _EMBED = frozenset({"dimensions", "encoding_format", "user"})
 
 CREDENTIAL_PARAMS = frozenset({
     "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name", "aws_profile_name",
-    "aws_role_name", "aws_session_name", "aws_sts_endpoint", "aws_bedrock_runtime_endpoint",
+    "aws_role_name", "aws_session_name", "aws_sts_endpoint", "aws_bedrock_runtime_endpoint", "aws_web_identity_token",
 })
 
 

@@ -33,6 +33,7 @@ TEST_SECRET_KEY = "llmtap+emulator/secret/KEY/EXAMPLE0"
 TEST_REGION = "us-east-1"
 CONTAINER_PATH = "/aws/container-credentials"
 CONTAINER_TOKEN = "llmtap-container-auth-token"
+TEST_WEB_IDENTITY_TOKEN = "eyJhbGciOiJSUzI1NiJ9.llmtap-test-oidc-token.sig"
 IMDS_ROLE = "llmtap-instance-role"
 DEFAULT_LIFETIME = 3600.0
 
@@ -118,6 +119,8 @@ def handle(state: AwsState, request: Request, next_item: Any) -> Response | Stre
         return Response.json(state.mint("container"))
     if request.path.startswith("/latest/"):
         return _imds(state, request)
+    if request.path == "/" and request.method == "POST" and b"Action=AssumeRoleWithWebIdentity" in request.body:
+        return _assume_role(state, request, web_identity=True)
     if request.path == "/" and request.method == "POST" and b"Action=AssumeRole" in request.body:
         return _assume_role(state, request)
     match = BEDROCK.match(request.path)
@@ -149,14 +152,18 @@ def _imds(state: AwsState, request: Request) -> Response:
     return Response(404, b"", {"content-type": "text/plain"})
 
 
-def _assume_role(state: AwsState, request: Request) -> Response:
-    denied = verify(state, request, "sts")
-    if denied is not None:
-        return _sts_error(denied.status, "SignatureDoesNotMatch", json.loads(denied.body)["message"])
+def _assume_role(state: AwsState, request: Request, web_identity: bool = False) -> Response:
     form = dict(parse_qsl(request.body.decode()))
+    if web_identity:  # unsigned: the OIDC token is the credential
+        if form.get("WebIdentityToken") != TEST_WEB_IDENTITY_TOKEN:
+            return _sts_error(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider")
+    else:
+        denied = verify(state, request, "sts")
+        if denied is not None:
+            return _sts_error(denied.status, "SignatureDoesNotMatch", json.loads(denied.body)["message"])
     if not form.get("RoleArn", "").startswith("arn:aws:iam::"):
         return _sts_error(400, "ValidationError", "RoleArn is not a valid ARN")
-    creds = state.mint("sts")
+    creds = state.mint("sts-web-identity" if web_identity else "sts")
     xml = (
         '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>'
         f"<AccessKeyId>{creds['AccessKeyId']}</AccessKeyId><SecretAccessKey>{creds['SecretAccessKey']}</SecretAccessKey>"
