@@ -140,3 +140,15 @@ def test_every_routes_module_exposes_the_same_table_and_the_emulator_tries_them_
         assert isinstance(module.ROUTES, tuple) and module.ROUTES, name
         assert all(isinstance(row, Route) for row in module.ROUTES), name
     assert len(emulator.ROUTES) == sum(len(m.ROUTES) for m in emulator.ROUTE_MODULES)
+
+
+def test_only_call_py_reads_the_raw_library_params() -> None:
+    """Every library parameter code acts on is a typed field of the Call, set once in prepare()."""
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "call.py" and path.parent == PACKAGE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "library_params":
+                raise AssertionError(
+                    f"{path.relative_to(PACKAGE)}:{node.lineno} reads call.library_params; add a typed Call field"
+                )

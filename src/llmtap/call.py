@@ -42,8 +42,9 @@ class Call:
     retry_rules: RetryRules = DEFAULT_RULES
     metadata: dict | None = None
     mock_response: Any = None
-    # What the caller passed that is not sent to the provider, verbatim (callbacks show it);
-    # code reads the typed fields below, never this dict.
+    # What the caller passed that is not sent to the provider, verbatim. Code reads the typed
+    # fields below, never this dict (tests/test_architecture.py checks): a new library
+    # parameter gets a field here, set in prepare().
     library_params: dict = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     cache: Any = None  # the Cache in force (llmtap.cache when the call started)
@@ -53,6 +54,9 @@ class Call:
     input_cost_per_token: float | None = None
     output_cost_per_token: float | None = None
     turn_off_message_logging: bool = False
+    mock_timeout: bool = False  # the peer's mock_timeout=True: wait out the timeout, then time out
+    model_info: dict | None = None  # set by the Router: the deployment this attempt went to
+    router_attempt: Any = None  # set by the Router: the attempt's hook for the call record
     record: Any = None
     cache_plan: Any = None
     text_via_chat: bool = False  # a text_completion served by the chat endpoint
@@ -153,6 +157,9 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         input_cost_per_token=lib.get("input_cost_per_token"),
         output_cost_per_token=lib.get("output_cost_per_token"),
         turn_off_message_logging=bool(lib.get("turn_off_message_logging", settings.turn_off_message_logging)),
+        mock_timeout=lib.get("mock_timeout") is True,
+        model_info=lib.get("model_info"),
+        router_attempt=lib.get("router_attempt"),
     )
     if credentials and provider is not None:
         unused = sorted(set(credentials) - provider.credential_params)

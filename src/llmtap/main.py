@@ -80,7 +80,7 @@ class CacheSet:
 def _flow(call: Call) -> Flow:
     record = call.record
     try:
-        if call.library_params.get("mock_timeout") is True and call.timeout is not None:
+        if call.mock_timeout and call.timeout is not None:
             # The peer's mock_timeout: wait out the timeout, then time out; nothing is sent.
             yield Sleep(call.timeout)
             raise Timeout("This is a mock timeout error", llm_provider=call.provider_name, model=call.model)

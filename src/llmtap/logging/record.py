@@ -152,8 +152,8 @@ class CallRecord:
             litellm_params["text_completion"] = True
         elif call.call_type == "embedding":
             litellm_params["aembedding"] = call.is_async
-        if "model_info" in call.library_params:  # a Router attempt: the deployment it went to
-            litellm_params["model_info"] = call.library_params["model_info"]
+        if call.model_info is not None:  # a Router attempt: the deployment it went to
+            litellm_params["model_info"] = call.model_info
         # The caller's params as sent, copied: the call may go on to change nothing, but the
         # caller may (DESIGN §3 snapshots); the peer also shows stream and extra_body here.
         optional_params = dict(call.params)
@@ -246,7 +246,7 @@ class CallRecord:
 
     def _route(self, exc: BaseException | None) -> None:
         """A Router attempt: say which attempt this was and whether it is the request's outcome."""
-        attempt = self.call.library_params.get("router_attempt")
+        attempt = self.call.router_attempt
         if attempt is not None and self.state != "done":
             try:
                 self.kwargs["router"] = attempt.outcome(exc)

@@ -96,7 +96,7 @@ def build_standard_logging_object(
         }
     usage_estimated = bool(hidden.get("usage_estimated"))
     redact = record.redact
-    model_info = call.library_params.get("model_info") or {}
+    model_info = call.model_info or {}
     payload: StandardLoggingPayload = {
         "id": record.call_id,
         "trace_id": str(metadata.get("trace_id") or record.call_id),

@@ -33,7 +33,12 @@ is refused when the registry loads it, naming what is missing):
 ``key_optional_at_custom_base``  no key needed once the user chose the base URL (default False)
 ``supported_params``     per call type, the OpenAI-surface parameters accepted (others are
                          refused, or dropped with ``drop_params=True``); a missing call type
-                         accepts them all
+                         accepts them all; ``params_for(model, call_type)`` refines it per model
+``call_types``           the call types served; others are refused before anything is sent
+``credential_params``    credential-like call parameters (``aws_*``, ``vertex_*``...) this
+                         provider authenticates with; any other is refused, never sent
+``configures`` / ``authorizes``  call ``configure(call)`` once resolved (region, endpoint), and
+                         ``authorize(call)`` before each attempt (see below)
 
 **Transforms** (methods): ``build_body(call)`` returns the JSON-able body callbacks see as
 ``complete_input_dict``; ``build_request(call, body)`` returns an ``HttpRequest`` and is called
@@ -41,7 +46,10 @@ again for every retry, so signing (dates, signatures, tokens) belongs there;
 ``parse_response(call, response)`` returns the response object; ``stream_parser(call)`` returns
 a ``StreamParser`` (bytes in, chunks out); ``error_from_response(call, response)`` returns the
 ``APIError`` for an error status. ``variant(model)`` may name another registered provider that
-should serve an explicit ``<name>/<model>`` (Anthropic's legacy text models).
+should serve an explicit ``<name>/<model>`` (Anthropic's legacy text models). ``authorize(call)``
+is a generator that may yield ``HttpRequest``s of its own (token endpoints, STS) and is sent
+their answers — the pipeline runs it, so it stays free of I/O too — leaving this attempt's
+credentials in ``call.auth`` for ``build_request`` to sign with.
 """
 
 from __future__ import annotations
