@@ -281,9 +281,9 @@ def test_credentials_from_shared_files_and_profiles(aws, monkeypatch, tmp_path) 
 
 
 def test_aws_role_name_assumes_the_role(aws) -> None:
-    _ok(aws_role_name="arn:aws:iam::123456789012:role/caller", aws_session_name="s1", **KEYS)
+    _ok(aws_role_name="arn:aws:iam::123456789012:role/caller", aws_session_name="s1", aws_external_id="ext-7", **KEYS)
     sts = [q for q in aws.requests if q.path == "/"]
-    assert len(sts) == 1 and b"RoleSessionName=s1" in sts[0].body
+    assert len(sts) == 1 and b"RoleSessionName=s1" in sts[0].body and b"ExternalId=ext-7" in sts[0].body
     assert "/us-east-1/sts/aws4_request" in sts[0].headers["authorization"]
     assert _signed_by(aws).startswith("ASIA")
     with pytest.raises(llmtap.AuthenticationError, match="cannot assume role"):
@@ -451,7 +451,7 @@ def test_hostile_answers_are_validation_errors_never_type_errors(aws) -> None:
     ]]
     from llmtap.providers.bedrock import ConverseStreamParser
 
-    call = type("C", (), {"model": MODEL, "provider_model": "m"})()
+    call = type("C", (), {"model": MODEL, "provider_model": "m", "params": {}})()
     parser = ConverseStreamParser(llmtap.providers.get_provider("bedrock"), call)
     chunks = [c for frame in frames for c in parser.feed(frame)] + parser.close()
     assert chunks[-1].choices[0].finish_reason == "stop"
@@ -489,3 +489,23 @@ def test_web_identity_from_environment_and_parameters(aws, monkeypatch, tmp_path
     assert "forged.oidc.token" not in str(caught.value)
     with pytest.raises(llmtap.AuthenticationError, match="needs aws_role_name"):
         llmtap.completion(model=MODEL, messages=USER, aws_web_identity_token=TEST_WEB_IDENTITY_TOKEN)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_response_format_through_a_forced_tool(aws, stream) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    aws.push(Reply(tool_calls=[{"name": "json_tool_call", "arguments": '{"city": "Paris"}'}]))
+    kwargs = dict(model=MODEL, messages=USER, response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}, **KEYS)
+    if stream:
+        chunks = list(llmtap.completion(stream=True, **kwargs))
+        content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert not any(c.choices[0].delta.tool_calls for c in chunks if c.choices)
+        finish = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    else:
+        r = llmtap.completion(**kwargs)
+        content, finish = r.choices[0].message.content, [r.choices[0].finish_reason]
+        assert r.choices[0].message.tool_calls is None
+    assert json.loads(content) == {"city": "Paris"} and finish == ["stop"]
+    sent = aws.last_request.json["toolConfig"]
+    assert sent["toolChoice"] == {"tool": {"name": "json_tool_call"}}
+    assert sent["tools"][0]["toolSpec"]["inputSchema"] == {"json": schema}

@@ -310,7 +310,7 @@ CREDENTIAL_PARAMS: dict[str, tuple[type, ...]] = {
     **{name: (str,) for name in (
         "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name",
         "aws_profile_name", "aws_role_name", "aws_session_name", "aws_sts_endpoint",
-        "aws_bedrock_runtime_endpoint", "aws_web_identity_token",
+        "aws_bedrock_runtime_endpoint", "aws_web_identity_token", "aws_external_id",
         "azure_ad_token", "azure_username", "azure_password", "client_id", "client_secret",
         "tenant_id", "azure_scope",
         "vertex_project", "vertex_location", "vertex_ai_project", "vertex_ai_location",

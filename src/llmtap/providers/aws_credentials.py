@@ -81,11 +81,11 @@ def resolve(settings: dict, region: str) -> Flow:
     base = yield from _base(settings, region)
     if role:
         session = settings.get("aws_session_name") or "llmtap-session"
-        key = ("role", role, session, base.access_key)
+        key = ("role", role, session, base.access_key, settings.get("aws_external_id"))
         cached = _cache.get(key)
         if cached is not None and cached.fresh():
             return cached
-        creds = yield from assume_role(base, role, session, region, settings.get("aws_sts_endpoint"))
+        creds = yield from assume_role(base, role, session, region, settings.get("aws_sts_endpoint"), settings.get("aws_external_id"))
         with _lock:
             _cache[key] = creds
         return creds
@@ -189,7 +189,8 @@ def _profile(name: str, region: str, explicit: bool, seen: tuple[str, ...] = ())
         if cached is not None and cached.fresh():
             return cached
         session = values.get("role_session_name") or "llmtap-session"
-        creds = yield from assume_role(base, values["role_arn"], session, values.get("region") or region, None)
+        creds = yield from assume_role(base, values["role_arn"], session, values.get("region") or region, None,
+                                       values.get("external_id"))
         with _lock:
             _cache[key] = creds
         return creds
@@ -240,10 +241,13 @@ def sts_endpoint(region: str, explicit: str | None) -> str:
     return (base or f"https://sts.{region}.amazonaws.com").rstrip("/")
 
 
-def assume_role(base: AwsCredentials, role: str, session: str, region: str, endpoint: str | None) -> Flow:
+def assume_role(base: AwsCredentials, role: str, session: str, region: str, endpoint: str | None,
+                external_id: str | None = None) -> Flow:
     url = sts_endpoint(region, endpoint) + "/"
-    body = urlencode({"Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": role,
-                      "RoleSessionName": session, "DurationSeconds": "3600"}).encode()
+    form = {"Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": role, "RoleSessionName": session, "DurationSeconds": "3600"}
+    if external_id:
+        form["ExternalId"] = external_id
+    body = urlencode(form).encode()
     headers = aws_sigv4.sign(
         "POST", url, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, body,
         access_key=base.access_key, secret_key=base.secret_key, session_token=base.token, region=region, service="sts",

@@ -81,12 +81,16 @@ _CONTEXT_HINTS = ("too long", "too many input tokens", "input length", "context 
 _IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
 
 _CHAT = frozenset({"temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "tools", "tool_choice",
-                   "stream_options", "parallel_tool_calls", "user"})
+                   "stream_options", "parallel_tool_calls", "user", "response_format"})
+# Converse has no JSON mode: a structured answer is asked for as a forced call of this tool, whose
+# input comes back as the message's content (the peer does the same).
+JSON_TOOL = "json_tool_call"
 _EMBED = frozenset({"dimensions", "encoding_format", "user"})
 
 CREDENTIAL_PARAMS = frozenset({
     "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name", "aws_profile_name",
     "aws_role_name", "aws_session_name", "aws_sts_endpoint", "aws_bedrock_runtime_endpoint", "aws_web_identity_token",
+    "aws_external_id",
 })
 
 
@@ -161,6 +165,10 @@ class Bedrock(Provider):
             body["inferenceConfig"] = config
         tools = params.pop("tools", None)
         choice = params.pop("tool_choice", None)
+        schema = _json_schema(params.pop("response_format", None))
+        if schema is not None:
+            tools = [*(tools or []), {"type": "function", "function": {"name": JSON_TOOL, "parameters": schema}}]
+            choice = {"type": "function", "function": {"name": JSON_TOOL}}
         if tools and choice != "none":
             tool_config: dict[str, Any] = {"tools": [_tool_spec(tool) for tool in tools]}
             if choice == "required":
@@ -215,6 +223,7 @@ class Bedrock(Provider):
         if not isinstance(message, dict) or not isinstance(message.get("content", []), list):
             raise _invalid(self, call, f"answered without output.message: {str(data)[:200]!r}")
         texts, reasoning, calls = [], [], []
+        stop = _reason(data.get("stopReason"))
         for block in message.get("content") or ():  # (a list: checked above)
             if not isinstance(block, dict):
                 continue
@@ -228,12 +237,18 @@ class Bedrock(Provider):
                 text = _dict(_dict(block["reasoningContent"]).get("reasoningText")).get("text")
                 if isinstance(text, str) and text:
                     reasoning.append(text)
+        if _json_schema(call.params.get("response_format")) is not None:
+            answer = [c for c in calls if c["function"]["name"] == JSON_TOOL]
+            if answer:  # the structured answer is the content, not a tool call
+                calls = [c for c in calls if c["function"]["name"] != JSON_TOOL]
+                texts = [answer[0]["function"]["arguments"]]
+                if stop == "tool_use" and not calls:
+                    stop = "end_turn"
         out_message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
         if calls:
             out_message["tool_calls"] = calls
         if reasoning:
             out_message["reasoning_content"] = "".join(reasoning)
-        stop = _reason(data.get("stopReason"))
         result: dict[str, Any] = {
             "id": "chatcmpl-" + (response.headers.get("x-amzn-requestid") or uuid.uuid4().hex),
             "object": "chat.completion",
@@ -308,6 +323,20 @@ def _int(value: Any) -> int:
 
 
 # -- messages --------------------------------------------------------------------------------------
+
+
+def _json_schema(response_format: Any) -> dict | None:
+    """The schema a ``response_format`` asks for (json_object: any object), or None."""
+    if not isinstance(response_format, dict):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        schema = spec.get("schema", spec) if isinstance(spec, dict) else None
+        return schema if isinstance(schema, dict) and schema else {"type": "object"}
+    if kind == "json_object":
+        return {"type": "object"}
+    return None
 
 
 def _tool_spec(tool: dict) -> dict:
@@ -465,6 +494,8 @@ class ConverseStreamParser(StreamParser):
         self._id = "chatcmpl-" + uuid.uuid4().hex
         self._created = int(time.time())
         self._tools: dict[int, int] = {}  # content block index → tool call index
+        self._json_blocks: set[int] = set()  # blocks of the JSON-mode tool: streamed as content
+        self._json_mode = _json_schema(call.params.get("response_format")) is not None
         self.complete = False
 
     def feed(self, data: bytes) -> list[Any]:
@@ -521,10 +552,13 @@ class ConverseStreamParser(StreamParser):
             if isinstance(delta.get("text"), str):
                 return self._chunk({"content": delta["text"]})
             if "toolUse" in delta:
-                index = self._tools.get(data.get("contentBlockIndex", 0), max(self._tools.values(), default=0))
+                block = data.get("contentBlockIndex", 0)
+                index = self._tools.get(block, max(self._tools.values(), default=0))
                 arguments = _dict(delta["toolUse"]).get("input", "")
                 if not isinstance(arguments, str):  # an object: its JSON text
                     arguments = json.dumps(arguments)
+                if block in self._json_blocks:
+                    return self._chunk({"content": arguments})
                 return self._chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments}}]})
             if "reasoningContent" in delta:
                 text = _dict(delta["reasoningContent"]).get("text")
@@ -532,6 +566,9 @@ class ConverseStreamParser(StreamParser):
             return None
         if event == "contentBlockStart":
             use = _dict(_dict(data.get("start")).get("toolUse"))
+            if use and self._json_mode and use.get("name") == JSON_TOOL:
+                self._json_blocks.add(data.get("contentBlockIndex", 0))
+                return None
             if use:
                 index = self._tools[data.get("contentBlockIndex", 0)] = len(self._tools)
                 return self._chunk({"tool_calls": [{"index": index, "id": use.get("toolUseId"), "type": "function",
@@ -542,6 +579,8 @@ class ConverseStreamParser(StreamParser):
         if event == "messageStop":
             self.complete = True
             stop = _reason(data.get("stopReason"))
+            if stop == "tool_use" and self._json_blocks and not self._tools:
+                stop = "end_turn"
             return self._chunk({}, FINISH_REASONS.get(stop, "stop"))
         if event == "metadata":
             return self._chunk({}, usage=convert_usage(data.get("usage")), choices=False)
