@@ -136,9 +136,7 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
             yield Sleep(call.retry_rules.delay(attempt, error))
             continue
         error.num_retries = attempt
-        if record is not None and not (call.is_async and not call.stream and call.call_type == "completion"):
-            # The peer logs post-call with the error's text before the failure (not on its
-            # async non-streaming chat path); handlers written for it count on that.
+        if record is not None and _peer_logs_post_on_error(call):
             record.post_call(str(error), None)
         raise error
     result = _answer(call, response, log_success=log_success)
@@ -147,6 +145,19 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
 
         yield CacheSet(plan, encode_entry(call, result))
     return result
+
+
+def _peer_logs_post_on_error(call: Call) -> bool:
+    """The peer logs post-call, with the error's text, before the failure of a provider error
+    (handlers written for it count on that) — except on its non-streaming async chat and
+    sync text-completion paths."""
+    if call.stream:
+        return True
+    if call.call_type == "completion":
+        return not call.is_async
+    if call.call_type == "text_completion":
+        return call.is_async
+    return True
 
 
 def _embedding_cache_flow(call: Call, plan: Any) -> Flow:
@@ -188,8 +199,11 @@ def _answer(call: Call, response: HttpResponse, provider: Any = None, log_succes
     record = call.record
     provider = provider or call.provider
     if call.stream:
-        if record is not None and call.mock_response is None:  # the peer: no post-call for mock streams
-            record.post_call("", response.headers)
+        if record is not None:
+            if call.mock_response is None:
+                record.post_call("", response.headers)
+            else:
+                record.answered_silently()  # the peer logs no post-call for mock streams
         return CustomStreamWrapper(call, response, provider.stream_parser(call))
     if record is not None and not (call.mock_response is not None and call.call_type == "embedding"):
         if call.call_type == "speech":  # audio: callbacks get its size and type, not the bytes

@@ -36,6 +36,7 @@ DEAD = os.environ["CONFORMANCE_DEAD"]  # a URL nothing listens on
 OPENAI = BASE + "/v1"
 MESSAGES = [{"role": "user", "content": "Hi 👋 - i'm openai"}]
 
+NEXT_CALL = "-- next call --"  # marks where a scenario's second call starts
 STATE: dict = {"phase": "idle", "events": [], "thread": None, "loop": None}
 
 
@@ -271,7 +272,7 @@ def _describe_chunks(stream: object, chunks: list) -> dict:
 
 
 def hooks_so_far() -> list:
-    return sorted({e["hook"] for e in STATE["events"]})
+    return sorted({e["hook"] for e in STATE["events"]} - {NEXT_CALL})
 
 
 def attempt_sync(fn: str, kwargs: dict) -> dict:
@@ -357,7 +358,9 @@ def run(name: str) -> dict:
 
         async def main() -> None:
             STATE["loop"] = asyncio.get_running_loop()
-            for _ in range(calls):
+            for i in range(calls):
+                if i:
+                    STATE["events"].append({"hook": NEXT_CALL})
                 results.append(await attempt_async(fn, dict(kwargs)))
                 await asettle(len(results))
             STATE["phase"] = "after"
@@ -365,7 +368,9 @@ def run(name: str) -> dict:
         asyncio.run(main())
         STATE["loop"] = None
     else:
-        for _ in range(calls):
+        for i in range(calls):
+            if i:
+                STATE["events"].append({"hook": NEXT_CALL})
             results.append(attempt_sync(fn, dict(kwargs)))
             settle(len(results), False)
         STATE["phase"] = "after"

@@ -134,8 +134,9 @@ class CallRecord:
         call_type = ("a" if call.is_async else "") + call.call_type
         if call.call_type == "completion" and call.is_async:
             call_type = "acompletion"
+        # The peer logs api_base "" for mock calls (None for mock embeddings).
         mock = call.mock_response is not None
-        api_base = "" if mock else call.api_base
+        api_base = (None if call.call_type == "embedding" else "") if mock else call.api_base
         litellm_params = _peer_litellm_params()
         litellm_params.update(
             metadata=call.metadata,  # None when the caller passed none, as the peer logs it
@@ -238,6 +239,11 @@ class CallRecord:
             kwargs["llm_api_duration_ms"] = (datetime.datetime.now() - started).total_seconds() * 1000
         self._emit(POST, None, None)  # the peer passes end_time=None to log_post_api_call
 
+    def answered_silently(self) -> None:
+        """The answer is here but the peer logs no post-call for it (mock streams)."""
+        if self.state == "sent":
+            self.state = "answered"
+
     def stream_chunk(self, chunk: Any) -> None:
         if self.first_chunk_time is None:
             self.first_chunk_time = datetime.datetime.now()
@@ -268,8 +274,12 @@ class CallRecord:
             kwargs["api_key"] = call.api_key
             kwargs["additional_args"] = None
             kwargs["original_response"] = "" if call.stream else str(response)
-        elif "original_response" not in kwargs:
-            kwargs["original_response"] = "" if call.stream else str(response)
+            litellm_params = kwargs["litellm_params"]  # no earlier event of a hit shares it
+            litellm_params.setdefault("model_info", {})
+            if call.cache_plan is not None:
+                litellm_params["preset_cache_key"] = call.cache_plan.key
+        elif "input" not in kwargs:  # no request was logged (a mock embedding)
+            kwargs["input"] = _given_input(call, kwargs)
         if self.call.stream:
             kwargs["complete_streaming_response"] = response
             if self.is_async:
@@ -287,6 +297,9 @@ class CallRecord:
         kwargs["cache_hit"] = False
         kwargs.setdefault("original_response", None)
         kwargs["response_cost"] = 0  # the peer: 0, not None
+        started = kwargs.get("api_call_start_time")
+        if started is not None and "llm_api_duration_ms" not in kwargs:
+            kwargs["llm_api_duration_ms"] = (end - started).total_seconds() * 1000
         self._emit(FAILURE, None, end)
 
     def finish(self, event: Event) -> None:
@@ -369,9 +382,7 @@ def _snapshot_body(body: dict) -> dict:
 def _given_input(call: Call, kwargs: dict) -> Any:
     if call.call_type == "embedding":
         return call.input
-    if call.messages is not None:
-        return kwargs["messages"]
-    return call.prompt
+    return kwargs["messages"]
 
 
 def _peer_litellm_params() -> dict[str, Any]:
