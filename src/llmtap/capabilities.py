@@ -61,7 +61,7 @@ def _find(model: str, custom_llm_provider: str | None = None) -> tuple[str, dict
     if not isinstance(model, str) or not model:
         return None
     provider, name = _split(model, custom_llm_provider)
-    found = cost._lookup(model, provider) or (cost._lookup(name, provider) if name != model else None)
+    found = cost._lookup(name, provider) or (cost._lookup(model, provider) if name != model else None)
     if found is None and name.startswith("ft:"):
         # ft:<base>:<org>:<suffix>:<id> is priced as its base model's fine-tuned row
         base = name.split(":")[1] if name.count(":") >= 1 else ""
@@ -81,6 +81,9 @@ def get_model_info(model: str, custom_llm_provider: str | None = None) -> dict[s
     info: dict[str, Any] = dict.fromkeys(MODEL_INFO_FIELDS)
     info.update(row)
     info["key"] = key
+    for price in ("input_cost_per_token", "output_cost_per_token"):  # the peer's ModelInfo requires them
+        if info[price] is None:
+            info[price] = 0
     if info["max_tokens"] is None:
         info["max_tokens"] = row.get("max_output_tokens") or row.get("max_input_tokens")
     provider = custom_llm_provider or _TABLE_ALIASES.get(row.get("litellm_provider"), row.get("litellm_provider"))

@@ -4,7 +4,8 @@ The files live in data/models/ (their sources and date are in the README there).
 on first use, never at import: ``import llmtap`` costs nothing for them. Each file maps a model
 name, as the peer spells it (``gpt-4o``, ``groq/llama-3.3-70b-versatile``), to its row; rows use
 the peer's field names so ``llmtap.model_cost`` reads like ``litellm.model_cost``. Files are
-merged in name order and ``_curated.json`` last, so a hand-written correction wins.
+merged in name order and ``_curated.json`` last: its fields override (and complete) the row of
+the same name, so a hand-written correction wins.
 """
 
 from __future__ import annotations
@@ -28,5 +29,6 @@ def load() -> dict[str, dict[str, Any]]:
         rows = json.loads(folder.joinpath(name).read_text("utf-8"))
         for model, row in rows.items():
             if isinstance(row, dict) and not model.startswith("_"):
-                table[model] = row
+                # a curated row corrects or completes the generated one; other files add rows
+                table[model] = {**table.get(model, {}), **row} if name == CURATED else row
     return table

@@ -96,6 +96,8 @@ class OpenAI(Provider):
     def params_for(self, model: str, call_type: str) -> frozenset[str] | None:
         family = reasoning_family(model) if call_type == "completion" else None
         if family is None:
+            if call_type == "completion" and self.name == "openai":
+                return _chat_params() - {"reasoning_effort"}  # OpenAI refuses it for non-reasoning models
             return self.supported_params.get(call_type)
         return _chat_params() - (_NOT_FOR_O_SERIES if family == "o" else _NOT_FOR_GPT5)
 
