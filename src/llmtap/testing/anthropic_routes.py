@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from typing import Any
 
-from .common import DEFAULT_PREFIX, PIECES, arguments_of, route, split_content, text_of
+from .common import (
+    DEFAULT_PREFIX,
+    PIECES,
+    arguments_of,
+    bearer,
+    forced_tool_call,
+    route,
+    split_content,
+    text_of,
+)
 from .http import Request, Response, StreamResponse, fault_response
 from .script import Fault, Reply
 
@@ -28,7 +38,9 @@ def error_response(status: int, kind: str | None = None, message: str | None = N
 
 
 def check_auth(request: Request, api_key: str | None) -> Response | None:
-    key = request.headers.get("x-api-key")
+    """``x-api-key``, or ``Authorization: Bearer`` as current SDKs may send it; any
+    ``anthropic-version`` date (the SDKs move to newer ones)."""
+    key = request.headers.get("x-api-key") or bearer(request)
     if not key or (api_key is not None and key != api_key):
         return error_response(401, "authentication_error", "invalid x-api-key")
     if "anthropic-version" not in request.headers:
@@ -79,6 +91,10 @@ def messages(request: Request, item: Reply | Fault | None) -> Response | StreamR
     if fault is not None and not fault.breaks_stream:
         return _fault(fault)
     reply = item if isinstance(item, Reply) else Reply()
+    if reply.tool_calls is None and reply.content is None:
+        forced = forced_tool_call(body.get("tools"), body.get("tool_choice"))
+        if forced is not None:  # Anthropic answers a forced tool_choice with a tool_use block
+            reply = dataclasses.replace(reply, tool_calls=[forced])
     last = next((text_of(m.get("content")) for m in reversed(body["messages"]) if m.get("role") == "user"), "")
     content = reply.content if reply.content is not None else DEFAULT_PREFIX + last[:200]
     stop = "tool_use" if reply.tool_calls else ("end_turn" if reply.finish_reason is None else reply.finish_reason)

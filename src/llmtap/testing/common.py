@@ -94,3 +94,63 @@ def arguments_of(tool_call: dict) -> Any:
 def bearer(request: Request) -> str | None:
     value = request.headers.get("authorization", "")
     return value[7:].strip() or None if value.lower().startswith("bearer ") else None
+
+
+def forced_tool_call(tools: Any, choice: Any) -> dict | None:
+    """The tool call a provider answers with when ``tool_choice`` forces one — a named function,
+    OpenAI's ``"required"`` or Anthropic's ``{"type": "any"}`` / ``{"type": "tool"}`` — as a
+    scripted call ``{"name", "arguments"}`` whose arguments fit the tool's schema. None when the
+    choice forces nothing (``"auto"``, ``"none"``, absent) or names no known tool."""
+    if not isinstance(tools, list) or not tools:
+        return None
+    specs = {}
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        function = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        name = function.get("name")
+        if isinstance(name, str):
+            specs[name] = function.get("parameters") or function.get("input_schema") or {}
+    if not specs:
+        return None
+    name = None
+    if choice == "required" or (isinstance(choice, dict) and choice.get("type") == "any"):
+        name = next(iter(specs))
+    elif isinstance(choice, dict):
+        named = choice.get("function") if isinstance(choice.get("function"), dict) else choice
+        if choice.get("type") in ("function", "tool"):
+            name = named.get("name")
+    if name not in specs:
+        return None
+    return {"name": name, "arguments": json.dumps(example_for(specs[name]))}
+
+
+def example_for(schema: Any, depth: int = 0) -> Any:
+    """A value that fits a JSON schema: every property filled, enums and types respected."""
+    if not isinstance(schema, dict) or depth > 8:
+        return {}
+    if "enum" in schema and schema["enum"]:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        options = schema.get(combinator)
+        if isinstance(options, list) and options:
+            return example_for(options[0], depth + 1)
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        return {key: example_for(value, depth + 1) for key, value in properties.items() if isinstance(key, str)}
+    if kind == "array":
+        return [example_for(schema.get("items") or {}, depth + 1)]
+    if kind == "integer":
+        return int(schema.get("minimum", 1))
+    if kind == "number":
+        return float(schema.get("minimum", 1.5))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return "example"

@@ -7,6 +7,7 @@ exact content. A scripted ``Reply`` or ``Fault`` changes the next answer.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import random
 import re
@@ -20,6 +21,7 @@ from .common import (
     DEFAULT_PREFIX,
     PIECES,
     bearer,
+    forced_tool_call,
     last_user_text,
     prompt_tokens,
     route,
@@ -148,6 +150,10 @@ def chat(request: Request, item: Reply | Fault | None, model: str) -> Response |
     if fault is not None and not fault.breaks_stream:
         return fault_response(fault)
     n = body.get("n") or 1
+    if reply.tool_calls is None and reply.content is None:
+        forced = forced_tool_call(body.get("tools"), body.get("tool_choice"))
+        if forced is not None:  # a forced tool_choice is answered with a call, as OpenAI does
+            reply = dataclasses.replace(reply, tool_calls=[forced])
     content = reply.content if reply.content is not None else DEFAULT_PREFIX + last_user_text(messages)
     finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
     if not reply.tool_calls:
