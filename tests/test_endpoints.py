@@ -339,3 +339,40 @@ def test_completion_with_retries_is_one_call(env, events, is_async) -> None:
         _run(is_async, "completion_with_retries", **{**kwargs, "num_retries": 2})
     with pytest.raises(llmtap.BadRequestError, match="num_retries"):
         _run(is_async, "completion_with_retries", **{**kwargs, "num_retries": 0})
+
+
+@both
+def test_responses_stream_error_event_and_garbage(env, events, is_async) -> None:
+    env.push(Fault(200, "model overloaded", mid_stream=True))
+    with pytest.raises(llmtap.APIError, match="model overloaded"):
+        _stream(is_async, model="gpt-4o-mini", input="x")
+    env.push(Fault(200, malformed=True))
+    with pytest.raises(llmtap.APIResponseValidationError, match="not JSON"):
+        _stream(is_async, model="gpt-4o-mini", input="x")
+    env.push(Fault.not_json())
+    with pytest.raises(llmtap.APIResponseValidationError, match="not JSON"):
+        _run(is_async, "responses", model="gpt-4o-mini", input="x")
+    llmtap.flush()
+    assert events.kinds.count("failure") == 3 and "success" not in events.kinds
+
+
+def test_hostile_upload_names_stay_inside_their_part(env) -> None:
+    name = 'evil"; name="model"\r\nContent-Type: text/plain\r\n\r\nwhisper-2.mp3'
+    r = llmtap.transcription(model="whisper-1", file=(name, b"abc"))
+    from llmtap.testing.endpoint_routes import parse_multipart
+
+    form = parse_multipart(env.last_request)
+    assert form["model"] == "whisper-1" and form["file"][1] == b"abc"
+    assert "\r" not in form["file"][0] and r.text.startswith("Transcribed 3 bytes")
+
+
+def test_no_secret_in_endpoint_errors_or_callbacks(env, events) -> None:
+    secret = "co-SECRET-key-0123456789"
+    env.push(Fault(401, "invalid api token"))
+    with pytest.raises(llmtap.AuthenticationError) as caught:
+        llmtap.rerank(model="cohere/rerank-v3.5", query="q", documents=["a"], api_key=secret)
+    llmtap.rerank(model="cohere/rerank-v3.5", query="q", documents=["a"], api_key=secret)
+    llmtap.flush()
+    assert secret not in str(caught.value) and secret not in repr(caught.value)
+    for _, kwargs, _ in events.seen:  # kwargs["api_key"] is the peer's contract; headers are masked
+        assert secret not in repr({k: v for k, v in kwargs.items() if k != "api_key"})
