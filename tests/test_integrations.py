@@ -62,7 +62,7 @@ def test_redaction_keeps_usage_and_cost_but_no_text(openai_env, tmp_path) -> Non
     rows = lines(target)
     assert all(r["messages_redacted"] for r in rows)
     assert rows[0]["metadata"]["team"] == "x" and rows[0]["response_cost"] > 0 and rows[0]["total_tokens"] > 0
-    assert rows[0]["response"]["choices"][0]["message"]["content"] == "redacted-by-llmtap"
+    assert rows[0]["response"]["choices"][0]["message"]["content"] == "redacted-by-litellm"
 
 
 def test_jsonl_rotates_by_size(openai_env, tmp_path) -> None:

@@ -123,7 +123,7 @@ def build_standard_logging_object(
         "messages": REDACTED if redact else _plain(kwargs.get("messages")),
         "response": _redact_response(response.model_dump()) if redact and response is not None
         else (response.model_dump() if response is not None else None),
-        "model_parameters": _plain(call.params),
+        "model_parameters": _plain(_redact_params(call.params) if redact else call.params),
         "error_str": str(exc) if exc is not None else None,  # provider error text, never a prompt
         "error_information": error_information,
         "hidden_params": {
@@ -147,33 +147,74 @@ def build_standard_logging_object(
     return payload
 
 
-REDACTED = "redacted-by-llmtap"
+REDACTED = "redacted-by-litellm"  # the peer's marker, so downstream filters keep working
 
 
 def redacting(call: Any) -> bool:
     """``llmtap.turn_off_message_logging``, or per call ``metadata={"redact": True}`` or
-    ``turn_off_message_logging=True``; decided when the call starts."""
+    ``turn_off_message_logging=True`` (a per-call False overrides the global True); decided
+    when the call starts."""
     metadata = call.metadata or {}
     return bool(call.turn_off_message_logging or metadata.get("redact"))
 
 
 def _redact_response(data: dict) -> dict:
-    """Keep the shape, usage and ids; drop every text the model wrote."""
+    """Keep the shape, usage and ids; drop every text the model wrote: content, reasoning,
+    tool-call and legacy function-call arguments, logprob tokens (and their bytes)."""
     for choice in data.get("choices") or ():
+        if not isinstance(choice, dict):
+            continue
         for key in ("message", "delta"):
             message = choice.get(key)
             if isinstance(message, dict):
-                if message.get("content") is not None:
-                    message["content"] = REDACTED
+                for field in ("content", "reasoning_content", "refusal"):
+                    if message.get(field) is not None:
+                        message[field] = REDACTED
+                if message.get("thinking_blocks") is not None:
+                    message["thinking_blocks"] = None
                 for call in message.get("tool_calls") or ():
-                    if isinstance(call.get("function"), dict):
+                    if isinstance(call, dict) and isinstance(call.get("function"), dict):
                         call["function"]["arguments"] = REDACTED
+                function_call = message.get("function_call")
+                if isinstance(function_call, dict):
+                    function_call["arguments"] = REDACTED
         if choice.get("text") is not None:
             choice["text"] = REDACTED
+        if choice.get("logprobs") is not None:
+            choice["logprobs"] = _redact_logprobs(choice["logprobs"])
     for item in data.get("data") or ():
         if isinstance(item, dict) and "embedding" in item:
             item["embedding"] = REDACTED
     return data
+
+
+def _redact_logprobs(logprobs: Any) -> Any:
+    """Logprobs spell the answer out token by token: keep the numbers, drop the tokens."""
+    if isinstance(logprobs, dict):
+        out = {}
+        for key, value in logprobs.items():
+            if key in ("token", "text_offset"):
+                out[key] = REDACTED if key == "token" else value
+            elif key == "bytes":
+                out[key] = None
+            elif key == "tokens" and isinstance(value, list):  # legacy completions
+                out[key] = [REDACTED] * len(value)
+            elif key == "top_logprobs" and isinstance(value, list) and value and isinstance(value[0], dict) and "token" not in value[0]:
+                out[key] = [{REDACTED: v} for item in value for v in list(item.values())[:1]]  # legacy: {token: logprob}
+            else:
+                out[key] = _redact_logprobs(value)
+        return out
+    if isinstance(logprobs, list):
+        return [_redact_logprobs(item) for item in logprobs]
+    return logprobs
+
+
+def _redact_params(params: dict) -> dict:
+    """The call's parameters without the caller's own text in them (a predicted output)."""
+    prediction = params.get("prediction")
+    if prediction is None:
+        return params
+    return {**params, "prediction": REDACTED}
 
 
 def _usage(response: Any) -> tuple[int, int, int]:
