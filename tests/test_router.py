@@ -733,3 +733,10 @@ def test_no_secret_in_errors_events_or_logs(emus, caplog):
     assert all(secret not in text for text in texts)
     with pytest.raises(E.BadRequestError, match="metadata"):
         router.completion("gpt", MESSAGES, metadata="not a dict")
+
+
+def test_none_in_the_request_does_not_erase_deployment_params(emus):
+    # framework wrappers (langchain's ChatLiteLLMRouter) pass api_base=None, api_key=None, ...
+    router = Router(model_list=[deployment("gpt", emus[0])])
+    router.completion("gpt", MESSAGES, api_key=None, api_base=None, temperature=None, custom_llm_provider=None)
+    assert emus[0].requests[0].headers["authorization"] == "Bearer sk-router-test-key-1"

@@ -85,6 +85,46 @@ if half then redis.call('SET', KEYS[8], '1', 'PX', tonumber(ARGV[5])) end
 return ''
 """
 
+# KEYS: 8 per deployment, in the order to try; ARGV: window ms, probe ms, member, then per
+# busy (1: count it in flight), then per deployment rpm (-1: none), tpm (-1: none), tokens.
+# Returns {index (0-based) or -1, reasons, 1 if the reservation is a half-open probe}.
+_RESERVE_FIRST = _PRELUDE + """
+local window, probe_ms, member, busy = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4] == '1'
+local reasons = {}
+for i = 1, #KEYS, 8 do
+  local n = (i - 1) / 8
+  local rpm, tpm, tokens = tonumber(ARGV[5 + 3 * n]), tonumber(ARGV[6 + 3 * n]), tonumber(ARGV[7 + 3 * n])
+  local reason = ''
+  local half = false
+  if redis.call('EXISTS', KEYS[i + 5]) == 1 then
+    reason = 'cooldown'
+  else
+    half = redis.call('EXISTS', KEYS[i + 6]) == 1
+    if half and redis.call('EXISTS', KEYS[i + 7]) == 1 then reason = 'probe in flight' end
+  end
+  if reason == '' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+    if rpm >= 0 and redis.call('ZCARD', KEYS[i]) >= rpm then
+      reason = 'rpm limit'
+    elseif tpm >= 0 and tokens_in_window(KEYS[i + 1], window) + tokens > tpm then
+      reason = 'tpm limit'
+    end
+  end
+  if reason == '' then
+    redis.call('ZADD', KEYS[i], now, member)
+    redis.call('PEXPIRE', KEYS[i], window + 1000)
+    if busy then
+      redis.call('INCR', KEYS[i + 2])
+      redis.call('EXPIRE', KEYS[i + 2], 900)
+    end
+    if half then redis.call('SET', KEYS[i + 7], '1', 'PX', probe_ms) end
+    return {n, reasons, half and 1 or 0}
+  end
+  reasons[#reasons + 1] = reason
+end
+return {-1, reasons, 0}
+"""
+
 # ARGV: window ms, tokens, latency ('' = none), samples
 _SUCCEEDED = _PRELUDE + """
 floor_decr(KEYS[3])
@@ -138,6 +178,7 @@ return 0
 _SCRIPTS = {
     "snapshot": _SNAPSHOT,
     "reserve": _RESERVE,
+    "reserve_first": _RESERVE_FIRST,
     "succeeded": _SUCCEEDED,
     "add_tokens": _ADD_TOKENS,
     "failed": _FAILED,
@@ -229,6 +270,12 @@ class RedisState:
         if name == "snapshot":
             keys = [k for i in args[0] for k in self._keys(i)]
             return keys, [window]
+        if name == "reserve_first":
+            keys, argv = [], [window, int(PROBE_TTL * 1000), uuid.uuid4().hex, int(bool(args[1]))]
+            for deployment_id, rpm, tpm, tokens in args[0]:
+                keys.extend(self._keys(deployment_id))
+                argv.extend((-1 if rpm is None else rpm, -1 if tpm is None else tpm, tokens))
+            return keys, argv
         keys = self._keys(args[0])
         if name == "reserve":
             _, rpm, tpm, tokens = args
@@ -253,6 +300,9 @@ class RedisState:
             return out
         if name == "reserve":
             return raw.decode() if isinstance(raw, bytes) else str(raw)
+        if name == "reserve_first":
+            index, reasons, probe = raw
+            return int(index), [r.decode() if isinstance(r, bytes) else str(r) for r in reasons], bool(int(probe))
         if name == "failed":
             return bool(int(raw))
         return None
@@ -299,6 +349,9 @@ class RedisState:
     def reserve(self, deployment_id: str, rpm: int | None, tpm: int | None, tokens: int) -> str:
         return self._run("reserve", deployment_id, rpm, tpm, tokens)
 
+    def reserve_first(self, limits: list[tuple[str, int | None, int | None, int]], busy: bool = True) -> tuple[int, list[str], bool]:
+        return self._run("reserve_first", limits, busy)
+
     def succeeded(self, deployment_id: str, tokens: int, latency: float | None) -> None:
         self._run("succeeded", deployment_id, tokens, latency)
 
@@ -317,6 +370,11 @@ class RedisState:
 
     async def areserve(self, deployment_id: str, rpm: int | None, tpm: int | None, tokens: int) -> str:
         return await self._arun("reserve", deployment_id, rpm, tpm, tokens)
+
+    async def areserve_first(
+        self, limits: list[tuple[str, int | None, int | None, int]], busy: bool = True
+    ) -> tuple[int, list[str], bool]:
+        return await self._arun("reserve_first", limits, busy)
 
     async def asucceeded(self, deployment_id: str, tokens: int, latency: float | None) -> None:
         await self._arun("succeeded", deployment_id, tokens, latency)

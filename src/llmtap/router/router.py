@@ -25,13 +25,15 @@ from typing import Any
 import llmtap
 
 from .. import exceptions as E
+from .. import main
 from ..logging.record import new_call_id
 from . import health
 from .deployments import Deployment, parse_model_list
 from .errors import RouterConfigError, RouterRateLimitError
-from .state import MemoryState
+from .state import _FRESH as _NO_STATS
+from .state import COOLING, PROBING, MemoryState
 from .steps import Sleep, StateOp, adrive, drive
-from .strategies import get_strategy
+from .strategies import STATS_FREE, get_strategy
 from .streams import RouterStream, apeek, peek
 
 logger = logging.getLogger("llmtap")
@@ -137,15 +139,14 @@ class _Request:
         "final_reported",
         "winner",
         "num_retries",
-        "fallbacks",
-        "cw_fallbacks",
-        "cp_fallbacks",
+        "taken",
         "disable_fallbacks",
         "mock_failure",
         "retry_policy_groups",
         "_tokens",
         "hedge",
         "stats",
+        "report_success",
     )
 
     def __init__(self, call_type: str, requested: str, group: str, is_async: bool, inputs: Any, kwargs: dict) -> None:
@@ -169,6 +170,7 @@ class _Request:
         self.final_reported = False
         self.winner: Any = None
         self.stats: dict = {}
+        self.report_success = True
         self._tokens: int | None = None
 
     @property
@@ -366,6 +368,7 @@ class Router:
         self.model_group_alias = dict(model_group_alias or {})
         self.routing_strategy = getattr(routing_strategy, "value", routing_strategy)
         self._strategy = get_strategy(routing_strategy)
+        self._stats_free = self._strategy in STATS_FREE
         self.routing_strategy_args = dict(routing_strategy_args or {})
         self.num_retries = _non_negative("num_retries", num_retries, llmtap.num_retries, DEFAULT_NUM_RETRIES)
         self.max_fallbacks = _non_negative("max_fallbacks", max_fallbacks, None, DEFAULT_MAX_FALLBACKS)
@@ -500,8 +503,6 @@ class Router:
         )
 
     def _start(self, call_type: str, model: str, inputs: Any, kwargs: dict, is_async: bool) -> _Request:
-        from .. import main
-
         if isinstance(model, str) and model in self._by_id and model not in self._groups:
             group = model  # a deployment id: that deployment only
         else:
@@ -516,16 +517,25 @@ class Router:
         if metadata is not None and not isinstance(metadata, dict):
             raise E.BadRequestError(f"parameter 'metadata' must be a dict, got {type(metadata).__name__}", model=model)
         req = _Request(call_type, model, group, is_async, inputs, kwargs)
-        taken = {name: kwargs.pop(name) for name in _ROUTER_KWARGS if name in kwargs}
+        req.num_retries = None
+        req.taken = taken = {name: kwargs.pop(name) for name in _ROUTER_KWARGS if name in kwargs} if kwargs else {}
+        req.disable_fallbacks = False
+        req.mock_failure = None
+        req.retry_policy_groups = None
+        req.hedge = self.hedge_requests and is_async and not req.stream
+        if taken:  # the request's own routing params (rare): checked now, before any network call
+            self._request_params(req, taken, model, group, is_async)
+        return req
+
+    def _request_params(self, req: _Request, taken: dict, model: str, group: str, is_async: bool) -> None:
         retries = taken.get("num_retries", taken.get("max_retries"))
         if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
             raise E.BadRequestError(f"num_retries must be a non-negative integer, got {retries!r}", model=model)
         req.num_retries = retries
-        req.fallbacks = _request_fallbacks(taken.get("fallbacks"), self.fallbacks, group)
-        req.cw_fallbacks = _request_fallbacks(taken.get("context_window_fallbacks"), self.context_window_fallbacks, group)
-        req.cp_fallbacks = _request_fallbacks(taken.get("content_policy_fallbacks"), self.content_policy_fallbacks, group)
+        for name in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks"):
+            if taken.get(name) is not None:
+                _request_fallbacks(taken[name], [], group)  # raises on a malformed list
         req.disable_fallbacks = bool(taken.get("disable_fallbacks"))
-        req.mock_failure = None
         if taken.get("mock_testing_fallbacks"):
             req.mock_failure = E.InternalServerError(f"mock_testing_fallbacks: a failure of model={group}", model=group)
         elif taken.get("mock_testing_context_fallbacks"):
@@ -539,7 +549,6 @@ class Router:
         req.retry_policy_groups = taken.get("model_group_retry_policy")
         hedge = taken.get("hedge")
         req.hedge = bool(self.hedge_requests if hedge is None else hedge) and is_async and not req.stream
-        return req
 
     def _deployments_for(self, group: str) -> list[Deployment]:
         deployments = self._groups.get(group)
@@ -594,7 +603,8 @@ class Router:
             latency = time.monotonic() - attempt.started
             tokens = 0 if req.stream else _total_tokens(result)
             if self._state.shared:
-                yield self._op("succeeded", dep.id, tokens, latency)
+                if req.report_success:
+                    yield self._op("succeeded", dep.id, tokens, latency)
             else:
                 self._state.succeeded(dep.id, tokens, latency)
             hidden = getattr(result, "_hidden_params", None)
@@ -626,6 +636,9 @@ class Router:
             deployments = self._fit_context(req, group, deployments)
         ids = [d.id for d in deployments]
         shared = self._state.shared  # memory state needs no I/O: called directly, not yielded
+        if self._stats_free and not req.hedge and not self._has_order and deployments:
+            return (yield from self._pick_in_one_trip(req, group, deployments, shared))
+        req.report_success = True
         stats = (yield self._op("snapshot", ids)) if shared else self._state.snapshot(ids)
         candidates = [(d, s) for d, s in zip(deployments, stats, strict=True) if s.available]
         req.available = {d.id for d, _ in candidates}
@@ -655,6 +668,32 @@ class Router:
             reasons.append(f"{dep.id}: {reason}")
         raise RouterRateLimitError(
             group, self.cooldown_time, self.enable_pre_call_checks, cooling, ids, reason="; ".join(reasons)
+        )
+
+    def _pick_in_one_trip(self, req: _Request, group: str, deployments: list[Deployment], shared: bool) -> Any:
+        """Strategies that need no usage figures (shuffle, cost) order the deployments first;
+        one script then takes the first that can take the request: one Redis round trip."""
+        ordered = self._strategy([(d, _NO_STATS) for d in deployments], self.routing_strategy_args)
+        if req.history:
+            failed = {h["model_id"] for h in req.history}
+            ordered = [d for d in ordered if d.id not in failed] + [d for d in ordered if d.id in failed]
+        limits = [(d.id, d.rpm, d.tpm, req.prompt_tokens() if d.tpm is not None else 0) for d in ordered]
+        if shared:
+            index, reasons, probe = yield self._op("reserve_first", limits, False)
+        else:
+            index, reasons, probe = self._state.reserve_first(limits)
+        unavailable = {d.id for d, r in zip(ordered, reasons, strict=False) if r in (COOLING, PROBING)}
+        req.available = {d.id for d in deployments} - unavailable
+        if index >= 0:
+            dep = ordered[index]
+            # Nothing reads this success back (no in-flight count, tokens or latency for this
+            # strategy, no probe to close): the round trip that would report it is skipped.
+            req.report_success = probe or dep.tpm is not None
+            return dep
+        cooling = [d.id for d, r in zip(ordered, reasons, strict=False) if r == COOLING]
+        raise RouterRateLimitError(
+            group, self.cooldown_time, self.enable_pre_call_checks, cooling, [d.id for d in deployments],
+            reason="; ".join(f"{d.id}: {r}" for d, r in zip(ordered, reasons, strict=False) if r != COOLING) or None,
         )
 
     def _fit_context(self, req: _Request, group: str, deployments: list[Deployment]) -> list[Deployment]:
@@ -719,12 +758,13 @@ class Router:
 
     def _fallback_queue(self, req: _Request, exc: BaseException) -> list:
         queue: list = []
+        taken, group = req.taken, req.group
         if isinstance(exc, E.ContextWindowExceededError):
-            queue = list(req.cw_fallbacks)
+            queue = _request_fallbacks(taken.get("context_window_fallbacks"), self.context_window_fallbacks, group)
         elif isinstance(exc, E.ContentPolicyViolationError):
-            queue = list(req.cp_fallbacks)
+            queue = _request_fallbacks(taken.get("content_policy_fallbacks"), self.content_policy_fallbacks, group)
         if not queue:
-            queue = list(req.fallbacks)
+            queue = _request_fallbacks(taken.get("fallbacks"), self.fallbacks, group)
         known = []
         for item in queue:
             name = item["model"] if isinstance(item, dict) else item
@@ -756,8 +796,10 @@ class Router:
 
     def _report_failure(self, req: _Request, group: str, dep: Deployment, exc: BaseException) -> Any:
         if not isinstance(exc, Exception):  # cancelled or interrupted: no verdict on the deployment
-            if not self._state.shared:
+            try:  # not yielded: a cancelled task must not wait on anything (one short Redis call)
                 self._state.released(dep.id)
+            except Exception:
+                pass
             return
         if health.deployment_specific(exc):
             req.excluded.add(dep.id)
@@ -813,7 +855,10 @@ class Router:
 
     def _attempt_kwargs(self, req: _Request, dep: Deployment, group: str, attempt: _Attempt) -> dict:
         params = dep.call_params()
-        kwargs = {**self.default_litellm_params, **params, **req.kwargs} if self.default_litellm_params else {**params, **req.kwargs}
+        kwargs = {**self.default_litellm_params, **params} if self.default_litellm_params else params
+        for name, value in req.kwargs.items():  # the request's own params win, unless None
+            if value is not None or name not in kwargs:
+                kwargs[name] = value
         kwargs["model"] = dep.model
         kwargs[_CALLS[req.call_type][2]] = req.inputs
         if "timeout" not in kwargs:

@@ -126,6 +126,22 @@ class MemoryState:
                 entry.probe_until = now + PROBE_TTL
             return OK
 
+    def reserve_first(
+        self, limits: list[tuple[str, int | None, int | None, int]], busy: bool = True
+    ) -> tuple[int, list[str], bool]:
+        """Reserve the first of (id, rpm, tpm, tokens) that can take the request: (its index or
+        -1, the reason each one before it could not, whether it is a half-open probe). Memory
+        state always counts requests in flight."""
+        reasons = []
+        for index, (deployment_id, rpm, tpm, tokens) in enumerate(limits):
+            entry = self._deployments.get(deployment_id)
+            probe = entry is not None and entry.half_open
+            reason = self.reserve(deployment_id, rpm, tpm, tokens)
+            if not reason:
+                return index, reasons, probe
+            reasons.append(reason)
+        return -1, reasons, False
+
     def succeeded(self, deployment_id: str, tokens: int, latency: float | None) -> None:
         now = time.time()
         with self._lock:
@@ -190,6 +206,11 @@ class MemoryState:
 
     async def areserve(self, deployment_id: str, rpm: int | None, tpm: int | None, tokens: int) -> str:
         return self.reserve(deployment_id, rpm, tpm, tokens)
+
+    async def areserve_first(
+        self, limits: list[tuple[str, int | None, int | None, int]], busy: bool = True
+    ) -> tuple[int, list[str], bool]:
+        return self.reserve_first(limits, busy)
 
     async def asucceeded(self, deployment_id: str, tokens: int, latency: float | None) -> None:
         self.succeeded(deployment_id, tokens, latency)

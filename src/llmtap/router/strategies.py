@@ -90,6 +90,10 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
+# Strategies that order deployments without their usage figures (a Redis pick is one round trip).
+STATS_FREE = frozenset({simple_shuffle, lowest_cost})
+
+
 def get_strategy(name: Any) -> Strategy:
     if hasattr(name, "value"):  # the peer's RoutingStrategy enum
         name = name.value
