@@ -185,7 +185,7 @@ def test_latency_based_routing_prefers_the_fastest(emus):
         routing_strategy="latency-based-routing",
     )
     for _ in range(30):
-        emus[0].push(Reply(delay=0.05))
+        emus[0].push(Reply(delay=0.25))  # far slower than any noise on a loaded machine
     for _ in range(4):  # both get measured first (no samples → tried first)
         router.completion("gpt", MESSAGES)
     before = counts(emus)
@@ -201,12 +201,12 @@ def test_latency_buffer_spreads_near_ties(emus):
         routing_strategy="latency-based-routing",
         routing_strategy_args={"lowest_latency_buffer": 0.5},
     )
-    for _ in range(60):  # 20 ms and 22 ms: within 50% of each other
-        emus[0].push(Reply(delay=0.02))
-        emus[1].push(Reply(delay=0.022))
-    for _ in range(60):
+    for _ in range(40):  # 50 ms and 52 ms: within 50% of each other, noise included
+        emus[0].push(Reply(delay=0.05))
+        emus[1].push(Reply(delay=0.052))
+    for _ in range(40):
         router.completion("gpt", MESSAGES)
-    assert min(counts(emus)[:2]) >= 10, counts(emus)
+    assert min(counts(emus)[:2]) >= 8, counts(emus)
 
 
 def test_usage_based_routing_balances_tokens(emus):

@@ -47,15 +47,16 @@ def least_busy(candidates: Candidates, args: dict[str, Any]) -> list[Deployment]
 
 
 def lowest_latency(candidates: Candidates, args: dict[str, Any]) -> list[Deployment]:
-    """Lowest mean of recent latencies (time to first chunk for streams). Deployments with no
+    """Lowest median of recent latencies (time to first chunk for streams; the median, so one
+    slow answer does not shut a deployment out). Deployments with no
     samples yet go first, so each is measured; ``lowest_latency_buffer`` (e.g. 0.1) spreads
     traffic at random over every deployment within that fraction of the fastest."""
     buffer = float(args.get("lowest_latency_buffer", 0) or 0)
     samples = int(args.get("max_latency_list_size", 10) or 10)
     scored = []
     for deployment, stats in candidates:
-        recent = stats.latencies[:samples]
-        scored.append((sum(recent) / len(recent) if recent else 0.0, random.random(), deployment))
+        recent = sorted(stats.latencies[:samples])
+        scored.append((recent[len(recent) // 2] if recent else 0.0, random.random(), deployment))
     scored.sort(key=lambda item: (item[0], item[1]))
     if buffer > 0 and scored:
         edge = scored[0][0] * (1 + buffer)
