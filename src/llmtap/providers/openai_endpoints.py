@@ -56,6 +56,8 @@ def build_body(call: Call) -> dict:
     else:
         body["input"] = call.input
     body.update(call.params)
+    if call.call_type == "transcription" and "response_format" not in body and "whisper" in call.provider_model:
+        body["response_format"] = "verbose_json"  # as the peer does: the duration prices the call
     if call.stream:
         body["stream"] = True
     if call.extra_body:

@@ -509,11 +509,12 @@ class EmbeddingResponse(_Response):
 
 
 class ImageObject(OpenAIObject):
-    _defaults = {"url": None, "b64_json": None, "revised_prompt": None}
+    _defaults = {"url": None, "b64_json": None, "revised_prompt": None, "provider_specific_fields": None}
 
 
 class ImageResponse(_Response):
-    _defaults = {"data": None}
+    # the peer's fields, None unless the provider says (gpt-image models report them)
+    _defaults = {"data": None, "background": None, "output_format": None, "quality": None, "size": None, "usage": None}
 
     def __init__(self, created: int | None = None, data: list | None = None, **extra: Any) -> None:
         data = [ImageObject(**d) if isinstance(d, dict) else d for d in (data or [])]

@@ -94,7 +94,7 @@ class ResponsesAPIStreamEvent(OpenAIObject):
 
 
 class TranscriptionResponse(_Response):
-    _defaults = {"text": None}
+    _defaults = {"text": None, "usage": None, "words": None}
 
     def __init__(self, text: str | None = None, **extra: Any) -> None:
         super().__init__(text=text, **extra)
