@@ -509,7 +509,7 @@ class EmbeddingResponse(_Response):
 
 
 class ImageObject(OpenAIObject):
-    _defaults = {"url": None, "b64_json": None, "revised_prompt": None, "provider_specific_fields": None}
+    _defaults = {"url": None, "b64_json": None, "revised_prompt": None}
 
 
 class ImageResponse(_Response):
