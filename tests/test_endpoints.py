@@ -244,6 +244,9 @@ def test_azure_serves_images_and_audio(azure_env, events) -> None:
     t = llmtap.transcription(model="azure/my-whisper", file=("a.mp3", b"123"))
     assert t.text == "Transcribed 3 bytes of a.mp3."
     assert azure_env.last_request.path == "/openai/deployments/my-whisper/audio/transcriptions"
+    r = llmtap.responses(model="azure/my-gpt4o", input="hi")
+    assert r.output_text.endswith("hi") and azure_env.last_request.path == "/openai/v1/responses"
+    assert azure_env.last_request.json["model"] == "my-gpt4o" and azure_env.last_request.query["api-version"] == "preview"
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,8 @@ class Azure(OpenAI):
     authorizes = True
 
     def url(self, call: Call) -> str:
+        if call.call_type == "responses":  # Azure serves it on its v1 surface, the deployment named in the body
+            return f"{call.api_base}/openai/v1/responses?api-version=preview"
         deployment = quote(call.provider_model, safe="")
         return (
             f"{call.api_base}/openai/deployments/{deployment}{path_for(call.call_type)}"

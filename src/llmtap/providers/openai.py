@@ -6,6 +6,7 @@ shape our types mirror, so parsing is decoding. Azure reuses all of this with ot
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import APIResponseValidationError, error_for_status
@@ -44,13 +45,15 @@ def response_type(call_type: str) -> Any:
     return found
 
 
-def _chat_params() -> frozenset[str]:
+@functools.cache
+def _chat_params(without: frozenset[str] = frozenset()) -> frozenset[str]:
     from ..params import CHAT_PARAMS
 
-    return frozenset(CHAT_PARAMS)
+    return frozenset(CHAT_PARAMS) - without
 
 
 # Reasoning models take fewer sampling knobs: OpenAI refuses the rest with a 400.
+_NOT_FOR_PLAIN = frozenset({"reasoning_effort"})
 _NOT_FOR_O_SERIES = frozenset({"top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
                                "parallel_tool_calls"})
 _NOT_FOR_GPT5 = frozenset({"top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
@@ -97,9 +100,9 @@ class OpenAI(Provider):
         family = reasoning_family(model) if call_type == "completion" else None
         if family is None:
             if call_type == "completion" and self.name == "openai":
-                return _chat_params() - {"reasoning_effort"}  # OpenAI refuses it for non-reasoning models
+                return _chat_params(_NOT_FOR_PLAIN)  # OpenAI refuses reasoning_effort for non-reasoning models
             return self.supported_params.get(call_type)
-        return _chat_params() - (_NOT_FOR_O_SERIES if family == "o" else _NOT_FOR_GPT5)
+        return _chat_params(_NOT_FOR_O_SERIES if family == "o" else _NOT_FOR_GPT5)
 
     def unsupported(self, model: str, call_type: str, params: dict) -> list[str]:
         names = super().unsupported(model, call_type, params)

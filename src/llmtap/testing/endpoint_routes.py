@@ -106,8 +106,8 @@ def _response_object(body: dict, text: str, status: str, usage: dict | None, rid
     }
 
 
-def responses(emulator: Any, request: Request, _: re.Match[str]) -> Response | StreamResponse:
-    denied = _denied(emulator, request)
+def responses(emulator: Any, request: Request, match: re.Match[str]) -> Response | StreamResponse:
+    denied = _denied(emulator, request, azure=match.re.pattern.startswith("^/openai"))
     if denied is not None:
         return denied
     body = _json_body(request)
@@ -361,6 +361,7 @@ def _jina_rerank(emulator: Any, request: Request, _: re.Match[str]) -> Response:
 _AZURE = r"^/openai/deployments/([^/]+)/"
 ROUTES = (
     route("POST", r"^/v1/responses$", responses),
+    route("POST", r"^/openai/v1/responses$", responses),  # Azure's v1 surface
     route("POST", r"^/v1/images/generations$", _openai_json(_image_answer)),
     route("POST", r"^/v1/audio/speech$", _openai_json(_speech_answer)),
     route("POST", r"^/v1/moderations$", _openai_json(_moderation_answer)),
