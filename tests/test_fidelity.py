@@ -246,3 +246,43 @@ def test_redaction_covers_prediction_and_per_call_override(openai_env, tmp_path)
     assert "secret" not in json.dumps(rows[0])
     assert rows[0]["messages_redacted"] and rows[0]["model_parameters"]["prediction"] == REDACTED
     assert not rows[1]["messages_redacted"] and "open prompt" in json.dumps(rows[1])
+
+
+# -- cost ------------------------------------------------------------------------------------
+
+
+def test_fine_tuned_openai_models_are_priced_as_their_base() -> None:
+    base = llmtap.get_model_info("ft:gpt-3.5-turbo")
+    tuned = llmtap.get_model_info("ft:gpt-3.5-turbo:my-org:custom_suffix:id")
+    assert tuned["input_cost_per_token"] == base["input_cost_per_token"] > 0
+    cost = llmtap.completion_cost(model="ft:gpt-3.5-turbo:my-org:custom_suffix:id", prompt="hello there", completion="hi")
+    assert cost > 0
+
+
+def test_custom_cost_per_token_needs_no_model_lookup() -> None:
+    response = llmtap.completion(model="my-own/unknown-model", messages=MESSAGES, mock_response="hello world")
+    cost = llmtap.completion_cost(
+        completion_response=response,
+        custom_cost_per_token={"input_cost_per_token": 1.0, "output_cost_per_token": 2.0},
+    )
+    usage = response.usage
+    assert cost == usage.prompt_tokens * 1.0 + usage.completion_tokens * 2.0
+
+
+def test_text_completion_for_an_openai_chat_model_goes_to_chat_with_a_base_url(openai_env) -> None:
+    llmtap.text_completion(model="gpt-4o-mini", prompt="Say hi", api_base=openai_env.openai_base, api_key="sk-x")
+    assert openai_env.last_request.path == "/v1/chat/completions"
+    llmtap.text_completion(model="openai/my-local-model", prompt="Say hi", api_base=openai_env.openai_base, api_key="sk-x")
+    assert openai_env.last_request.path == "/v1/completions"
+    llmtap.text_completion(model="gpt-3.5-turbo-instruct", prompt="Say hi", api_base=openai_env.openai_base, api_key="sk-x")
+    assert openai_env.last_request.path == "/v1/completions"
+
+
+@pytest.mark.parametrize("usage", [False, True])
+def test_no_empty_choices_chunk_unless_usage_was_asked_for(openai_env, usage) -> None:
+    extra = {"stream_options": {"include_usage": True}} if usage else {}
+    chunks = list(llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, stream=True, **extra))
+    empty = [c for c in chunks if not c.choices]
+    assert len(empty) == (1 if usage else 0)
+    if usage:
+        assert empty[0].usage.total_tokens > 0

@@ -67,6 +67,10 @@ def _search(model: str, provider: str | None) -> tuple[str, dict[str, Any]] | No
     if slash:
         candidates.append(rest)
     for name in list(candidates):
+        # A fine-tuned OpenAI model, ft:<base>:<org>:<suffix>:<id>, is priced as ft:<base>.
+        if name.startswith("ft:") and name.count(":") > 1:
+            candidates.append("ft:" + name[3:].split(":", 1)[0])
+    for name in list(candidates):
         stripped = _DATE_SUFFIX.sub("", name)
         if stripped != name:
             candidates.append(stripped)
@@ -117,8 +121,12 @@ def completion_cost(
     completion: str = "",
     custom_llm_provider: str | None = None,
     call_type: str = "completion",
+    custom_cost_per_token: dict | None = None,
 ) -> float:
-    """The USD cost of a response, or of a prompt and completion text (tokens estimated)."""
+    """The USD cost of a response, or of a prompt and completion text (tokens estimated).
+
+    ``custom_cost_per_token={"input_cost_per_token": ..., "output_cost_per_token": ...}``
+    prices with those rates and no model lookup (a model the table does not know)."""
     if completion_response is not None:
         usage = getattr(completion_response, "usage", None)
         name = model or getattr(completion_response, "model", None)
@@ -134,6 +142,13 @@ def completion_cost(
         )
         completion_tokens = token_counter(model=model, text=completion) if completion else 0
         cached = created = 0
+    if custom_cost_per_token is not None:
+        info = {
+            "input_cost_per_token": float(custom_cost_per_token.get("input_cost_per_token") or 0.0),
+            "output_cost_per_token": float(custom_cost_per_token.get("output_cost_per_token") or 0.0),
+        }
+        prompt_cost, completion_cost_ = _price(info, prompt_tokens, completion_tokens, cached, created)
+        return prompt_cost + completion_cost_
     if not name:
         raise ValueError("completion_cost needs a model or a response that names one")
     info = get_model_info(name, provider)

@@ -90,11 +90,17 @@ class OpenAI(Provider):
     key_optional_at_custom_base = True  # an OpenAI-compatible server you run may want no key
 
     def model_is_chat_only(self, model: str, custom_base: bool) -> bool:
-        """OpenAI's own API serves /completions only for instruct/davinci/babbage models; other
-        OpenAI-compatible servers (a base URL you chose) usually serve it for every model."""
-        if custom_base:
+        """OpenAI's own API serves /completions only for instruct/davinci/babbage models. A model
+        the table knows as an OpenAI chat model goes to chat even with a base URL you chose (as
+        the peer does); other names on other OpenAI-compatible servers go to /completions."""
+        if "instruct" in model or model.startswith(("davinci", "babbage")):
             return False
-        return not ("instruct" in model or model.startswith(("davinci", "babbage")))
+        if not custom_base:
+            return True
+        from ..cost import _lookup
+
+        found = _lookup(model, "openai")
+        return found is not None and found[1].get("mode") == "chat" and found[1].get("litellm_provider") == "openai"
 
     def params_for(self, model: str, call_type: str) -> frozenset[str] | None:
         family = reasoning_family(model) if call_type == "completion" else None
