@@ -169,6 +169,13 @@ class OpenAI(Provider):
             from . import openai_endpoints
 
             return openai_endpoints.parse_response(self, call, response)
+        data = self.decode_object(call, response)
+        if "error" in data and "choices" not in data and "data" not in data:
+            raise self._stream_error(call, data)
+        return _RESPONSE_TYPES[call.call_type].from_openai(self.normalize(call, data))
+
+    def decode_object(self, call: Call, response: HttpResponse) -> dict:
+        """A success body as a JSON object, or a clear error saying it is not one."""
         data = decode_json(self.name, call, response)
         if not isinstance(data, dict):
             raise APIResponseValidationError(
@@ -177,9 +184,7 @@ class OpenAI(Provider):
                 model=call.model,
                 status_code=response.status,
             )
-        if "error" in data and "choices" not in data and "data" not in data:
-            raise self._stream_error(call, data)
-        return _RESPONSE_TYPES[call.call_type].from_openai(self.normalize(call, data))
+        return data
 
     def normalize(self, call: Call, data: dict) -> dict:
         """A decoded answer in OpenAI's exact shape; OpenAI-like providers adjust theirs here."""

@@ -12,7 +12,6 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import APIResponseValidationError
 from ..types import ImageResponse
 from ..types.endpoints import (
     HttpxBinaryResponseContent,
@@ -113,14 +112,7 @@ def parse_response(provider: Any, call: Call, response: HttpResponse) -> Any:
         return HttpxBinaryResponseContent(response.body, response.headers)
     if call.call_type == "transcription" and "json" not in content_type:
         return TranscriptionResponse(text=response.body.decode("utf-8", "replace"))  # text, srt, vtt
-    data = decode_json(provider.name, call, response)
-    if not isinstance(data, dict):
-        raise APIResponseValidationError(
-            f"{provider.name} answered with JSON that is not an object: {str(data)[:200]!r}",
-            llm_provider=provider.name,
-            model=call.model,
-            status_code=response.status,
-        )
+    data = provider.decode_object(call, response)
     if isinstance(data.get("error"), dict) and call.call_type != "responses":
         raise provider._stream_error(call, data)
     if call.call_type == "responses" and data.get("status") == "failed" and isinstance(data.get("error"), dict):

@@ -323,39 +323,38 @@ def _rerank_body(request: Request) -> dict | str:
     return body
 
 
-def _cohere_rerank(emulator: Any, request: Request, _: re.Match[str]) -> Response:
-    key = bearer(request)
-    if not key or (emulator.api_key is not None and key != emulator.api_key):
-        return Response.json({"message": "invalid api token"}, 401)
-    item = emulator.next_item(request)
-    if isinstance(item, Fault):
-        return Response.json({"message": item.message or f"error {item.status}"}, item.status,
-                             {"retry-after": f"{item.retry_after:g}"} if item.retry_after is not None else None)
-    body = _rerank_body(request)
-    if isinstance(body, str):
-        return Response.json({"message": body}, 400)
-    ranked = _scores(body["query"], body["documents"])[: body.get("top_n") or None]
+def _cohere_answer(body: dict, ranked: list) -> dict:
     results = [{"index": i, "relevance_score": s} for i, s, _ in ranked]
-    return Response.json({"id": str(uuid.uuid4()), "results": results,
-                          "meta": {"api_version": {"version": "2"}, "billed_units": {"search_units": 1}}})
+    return {"id": str(uuid.uuid4()), "results": results,
+            "meta": {"api_version": {"version": "2"}, "billed_units": {"search_units": 1}}}
 
 
-def _jina_rerank(emulator: Any, request: Request, _: re.Match[str]) -> Response:
-    key = bearer(request)
-    if not key or (emulator.api_key is not None and key != emulator.api_key):
-        return Response.json({"detail": "Unauthorized: invalid API key"}, 401)
-    item = emulator.next_item(request)
-    if isinstance(item, Fault):
-        return Response.json({"detail": item.message or f"error {item.status}"}, item.status)
-    body = _rerank_body(request)
-    if isinstance(body, str):
-        return Response.json({"detail": body}, 422)
-    ranked = _scores(body["query"], body["documents"])[: body.get("top_n") or None]
+def _jina_answer(body: dict, ranked: list) -> dict:
     with_documents = body.get("return_documents", True)
     results = [{"index": i, "relevance_score": s, **({"document": {"text": t}} if with_documents else {})}
                for i, s, t in ranked]
     tokens = sum(_words(t) for _, _, t in ranked) + _words(body["query"])
-    return Response.json({"model": body["model"], "usage": {"total_tokens": tokens}, "results": results})
+    return {"model": body["model"], "usage": {"total_tokens": tokens}, "results": results}
+
+
+def _rerank_route(error_field: str, unauthorized: str, invalid_status: int, answer: Any) -> Any:
+    """A rerank service: Cohere errors are ``{"message"}``, Jina's ``{"detail"}``."""
+
+    def handle(emulator: Any, request: Request, _: re.Match[str]) -> Response:
+        key = bearer(request)
+        if not key or (emulator.api_key is not None and key != emulator.api_key):
+            return Response.json({error_field: unauthorized}, 401)
+        item = emulator.next_item(request)
+        if isinstance(item, Fault):
+            headers = {"retry-after": f"{item.retry_after:g}"} if item.retry_after is not None else None
+            return Response.json({error_field: item.message or f"error {item.status}"}, item.status, headers)
+        body = _rerank_body(request)
+        if isinstance(body, str):
+            return Response.json({error_field: body}, invalid_status)
+        ranked = _scores(body["query"], body["documents"])[: body.get("top_n") or None]
+        return Response.json(answer(body, ranked))
+
+    return handle
 
 
 _AZURE = r"^/openai/deployments/([^/]+)/"
@@ -369,6 +368,6 @@ ROUTES = (
     route("POST", _AZURE + r"images/generations$", _azure_json(_image_answer)),
     route("POST", _AZURE + r"audio/speech$", _azure_json(_speech_answer)),
     route("POST", _AZURE + r"audio/transcriptions$", _transcriptions),
-    route("POST", r"^/v2/rerank$", _cohere_rerank),
-    route("POST", r"^/v1/rerank$", _jina_rerank),
+    route("POST", r"^/v2/rerank$", _rerank_route("message", "invalid api token", 400, _cohere_answer)),
+    route("POST", r"^/v1/rerank$", _rerank_route("detail", "Unauthorized: invalid API key", 422, _jina_answer)),
 )
