@@ -149,3 +149,12 @@ def test_drop_params_is_checked_per_model(openai_env) -> None:
     llmtap.completion(model="o3-mini", messages=messages, temperature=1)  # the default is accepted
     llmtap.completion(model="gpt-4o-mini", messages=messages, temperature=0.2, top_p=0.5)
     assert openai_env.last_request.json["top_p"] == 0.5
+
+
+def test_lookups_of_many_distinct_names_stay_bounded() -> None:
+    from llmtap import cost
+
+    for i in range(5000):
+        llmtap.supports_vision(f"ft:gpt-4o-mini-2024-07-18:org::{i}")
+    assert len(cost._found) <= 4096
+    assert llmtap.supports_function_calling("ft:gpt-4o-mini-2024-07-18:org::last")

@@ -54,6 +54,8 @@ def _lookup(model: str | None, provider: str | None = None) -> tuple[str, dict[s
     try:
         return _found[key]
     except KeyError:
+        if len(_found) >= 4096:  # names come from callers (fine-tune ids, deployments): stay bounded
+            _found.clear()
         found = _found[key] = _search(model, provider)
         return found
 
