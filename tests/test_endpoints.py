@@ -379,3 +379,29 @@ def test_no_secret_in_endpoint_errors_or_callbacks(env, events) -> None:
     assert secret not in str(caught.value) and secret not in repr(caught.value)
     for _, kwargs, _ in events.seen:  # kwargs["api_key"] is the peer's contract; headers are masked
         assert secret not in repr({k: v for k, v in kwargs.items() if k != "api_key"})
+
+
+@both
+def test_responses_for_chat_only_providers_go_through_chat(emulator, monkeypatch, events, is_async) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-123456")
+    monkeypatch.setenv("ANTHROPIC_API_BASE", emulator.anthropic_base)
+    tools = [{"type": "function", "name": "get_weather", "description": "Weather",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    r = _run(is_async, "responses", model="anthropic/claude-3-5-haiku-latest", input="Hi there",
+             instructions="Be brief", max_output_tokens=64, tools=tools)
+    assert isinstance(r, llmtap.ResponsesAPIResponse) and r.status == "completed"
+    assert r.output_text.endswith("Hi there") and r.usage.input_tokens > 0
+    sent = emulator.last_request
+    assert sent.path == "/v1/messages" and sent.json["system"] in ("Be brief", [{"type": "text", "text": "Be brief"}])
+    assert sent.json["max_tokens"] == 64 and sent.json["tools"][0]["name"] == "get_weather"
+    llmtap.flush()
+    kwargs, _ = events.last("success")
+    assert kwargs["response_cost"] > 0 and r._hidden_params["custom_llm_provider"] == "anthropic"
+    events.seen.clear()
+    got = _stream(is_async, model="anthropic/claude-3-5-haiku-latest", input=[{"role": "user", "content": "stream it"}])
+    assert got[0].type == "response.created" and got[-1].type == "response.completed"
+    assert "".join(e.delta for e in got if e.type == "response.output_text.delta") == got[-1].response.output_text
+    llmtap.flush()
+    assert events.kinds.count("success") == 1
+    with pytest.raises(llmtap.BadRequestError, match="previous_response_id"):
+        llmtap.responses(model="anthropic/claude-3-5-haiku-latest", input="x", previous_response_id="resp_1")

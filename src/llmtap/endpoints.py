@@ -55,16 +55,40 @@ def _responses_input(value: Any, model: Any) -> Any:
     )
 
 
+def _via_chat(model: Any, kwargs: dict) -> bool:
+    """Whether this model's provider lacks the Responses API but has chat (then chat serves it)."""
+    from .routing import resolve_provider
+
+    try:
+        provider = resolve_provider(model, kwargs.get("custom_llm_provider"))[0]
+    except Exception:
+        return False  # _start raises the routing error with its full message
+    return "responses" not in provider.call_types and "completion" in provider.call_types
+
+
 def responses(input: Any = None, model: str | None = None, **kwargs: Any) -> Any:  # noqa: A002
     """OpenAI's Responses API: a ResponsesAPIResponse, or with ``stream=True`` a stream of
-    ResponsesAPIStreamEvent (the success event gets the completed response)."""
-    call = _start("responses", model, kwargs, False, True, input=_responses_input(input, model))
-    return _run(call)
+    ResponsesAPIStreamEvent (the success event gets the completed response). Providers with
+    chat only are served through chat (responses_via_chat.py)."""
+    value = _responses_input(input, model)
+    if _via_chat(model, kwargs):
+        from . import responses_via_chat as bridge
+
+        messages, chat_kwargs = bridge.chat_request(value, kwargs, model)
+        answer = main.completion(model, messages, **chat_kwargs)
+        return bridge.EventStream(answer, model) if chat_kwargs.get("stream") else bridge.to_response(answer)
+    return _run(_start("responses", model, kwargs, False, True, input=value))
 
 
 async def aresponses(input: Any = None, model: str | None = None, **kwargs: Any) -> Any:  # noqa: A002
-    call = _start("responses", model, kwargs, True, True, input=_responses_input(input, model))
-    return await _arun(call)
+    value = _responses_input(input, model)
+    if _via_chat(model, kwargs):
+        from . import responses_via_chat as bridge
+
+        messages, chat_kwargs = bridge.chat_request(value, kwargs, model)
+        answer = await main.acompletion(model, messages, **chat_kwargs)
+        return bridge.EventStream(answer, model) if chat_kwargs.get("stream") else bridge.to_response(answer)
+    return await _arun(_start("responses", model, kwargs, True, True, input=value))
 
 
 # -- images ------------------------------------------------------------------------------------
