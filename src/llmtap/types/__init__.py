@@ -218,7 +218,7 @@ class ChatCompletionDeltaToolCall(OpenAIObject):
 
 
 class Message(OpenAIObject):
-    _defaults = {"content": None, "role": "assistant", "tool_calls": None, "function_call": None}
+    _defaults = {"content": None, "role": "assistant", "tool_calls": None, "function_call": None, "provider_specific_fields": None}
 
     def __init__(
         self,
@@ -248,7 +248,11 @@ class Message(OpenAIObject):
 
 
 class Delta(OpenAIObject):
-    _defaults = {"content": None, "role": None, "tool_calls": None, "function_call": None}
+    # audio / refusal / provider_specific_fields: read as None, as on the peer's deltas
+    _defaults = {
+        "content": None, "role": None, "tool_calls": None, "function_call": None,
+        "audio": None, "refusal": None, "provider_specific_fields": None,
+    }
 
     def __init__(
         self,
@@ -278,7 +282,7 @@ class Delta(OpenAIObject):
 
 
 class Choices(OpenAIObject):
-    _defaults = {"finish_reason": None, "index": 0, "message": None, "logprobs": None}
+    _defaults = {"finish_reason": None, "index": 0, "message": None, "logprobs": None, "provider_specific_fields": None}
 
     def __init__(self, finish_reason: str | None = None, index: int = 0, message: Any = None, logprobs: Any = None, **extra: Any) -> None:
         if message is None:
@@ -341,7 +345,7 @@ class _Response(OpenAIObject):
 
 
 class ModelResponse(_Response):
-    _defaults = {"object": "chat.completion", "system_fingerprint": None}
+    _defaults = {"object": "chat.completion", "system_fingerprint": None, "service_tier": None, "moderation": None}
 
     def __init__(
         self,
@@ -383,7 +387,10 @@ class ModelResponse(_Response):
 
 
 class ModelResponseStream(_Response):
-    _defaults = {"object": "chat.completion.chunk", "system_fingerprint": None, "usage": None}
+    _defaults = {
+        "object": "chat.completion.chunk", "system_fingerprint": None, "usage": None,
+        "service_tier": None, "moderation": None, "citations": None, "provider_specific_fields": None,
+    }
 
     def __init__(
         self,
@@ -452,7 +459,7 @@ def _streaming_choice(data: dict, own: bool) -> StreamingChoices:
 
 
 class TextCompletionResponse(_Response):
-    _defaults = {"object": "text_completion", "usage": None}
+    _defaults = {"object": "text_completion", "usage": None, "system_fingerprint": None}
 
     def __init__(
         self,
