@@ -740,3 +740,48 @@ def test_none_in_the_request_does_not_erase_deployment_params(emus):
     router = Router(model_list=[deployment("gpt", emus[0])])
     router.completion("gpt", MESSAGES, api_key=None, api_base=None, temperature=None, custom_llm_provider=None)
     assert emus[0].requests[0].headers["authorization"] == "Bearer sk-router-test-key-1"
+
+
+def test_input_llmtap_refuses_is_not_retried_or_fallen_back(emus):
+    router = Router(model_list=[deployment("a", emus[0]), deployment("b", emus[1])], fallbacks=[{"a": ["b"]}])
+    with pytest.raises(E.BadRequestError, match="temperature"):
+        router.completion("a", MESSAGES, temperature="hot")
+    assert counts(emus)[:2] == [0, 0]
+
+
+def test_cancelling_a_hedged_request_cancels_both_attempts(emus):
+    router = _hedging_router(emus)
+    _warm(router, emus)
+    emus[0].push(Reply(delay=1.0))
+    emus[1].push(Reply(delay=1.0))
+
+    async def main():
+        task = asyncio.create_task(router.acompletion("gpt", MESSAGES))
+        while sum(len(e.requests) for e in emus[:2]) < 2:  # primary and hedge both sent
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.05)
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert asyncio.run(main()) == []
+    assert all(s.busy == 0 for s in router._state.snapshot(router.get_model_ids()))
+
+
+def test_memory_state_survives_fork_and_starts_clean(emus):
+    import os
+
+    router = Router(model_list=[deployment("gpt", emus[0])])
+    router.completion("gpt", MESSAGES)
+    router._state._lock.acquire()  # as if another thread held it when the process forked
+    pid = os.fork()
+    if pid == 0:  # the child: routing must not deadlock
+        try:
+            router._state.snapshot(router.get_model_ids())
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    router._state._lock.release()
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

@@ -48,10 +48,14 @@ class Hedge:
     async def arun(self) -> Any:
         primary = self.primary
         first = asyncio.ensure_future(primary.arun())
-        done, _ = await asyncio.wait({first}, timeout=self.delay)
-        if done:
-            return first.result()
-        second = await self._start_hedge()
+        try:
+            done, _ = await asyncio.wait({first}, timeout=self.delay)
+            if done:
+                return first.result()
+            second = await self._start_hedge()
+        except BaseException:  # the caller gave up: the primary must not run on, orphaned
+            first.cancel()
+            raise
         if second is None:
             return await first
         primary.role = "primary"
@@ -90,8 +94,8 @@ class Hedge:
         req = self.req
         try:
             dep = await adrive(self.router._pick(req, self.group, exclude={self.primary.dep.id}))
-        except RouterRateLimitError:
-            return None  # no second deployment free: just wait for the first
+        except (RouterRateLimitError, Exception):
+            return None  # no second deployment can take it: just wait for the first
         attempt = _Attempt(self.router, req, dep, self.group, role="hedge")
         return asyncio.ensure_future(attempt.arun()), attempt
 

@@ -731,6 +731,8 @@ class Router:
         callbacks whether this failure is the request's outcome."""
         if not isinstance(exc, Exception) or isinstance(exc, RouterConfigError):
             return _RAISE
+        if _refused_input(exc):
+            return _RAISE  # llmtap refused the caller's input before sending: it fails everywhere
         if attempt is not None and attempt.delivered:
             return _RAISE  # a stream already gave the caller output
         if dep is not None:
@@ -888,6 +890,17 @@ class Router:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _refused_input(exc: BaseException) -> bool:
+    """A parameter llmtap itself refused (bad type or value), not a provider's 400: the same
+    request would be refused for every deployment, so no retry and no fallback."""
+    return (
+        type(exc) is E.BadRequestError
+        and not getattr(exc, "llm_provider", None)
+        and getattr(exc, "status_code", 400) == 400
+        and not getattr(exc, "body", None)
+    )
 
 
 def _total_tokens(result: Any) -> int:

@@ -17,8 +17,10 @@ probe) may use it; success closes the circuit, failure opens it again for anothe
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections import deque
 from typing import NamedTuple
 
@@ -66,6 +68,13 @@ class MemoryState:
         self.window = window
         self._lock = threading.Lock()
         self._deployments: dict[str, _Deployment] = {}
+        _LIVE.add(self)
+
+    def _after_fork(self) -> None:
+        # A fork taken while another thread held the lock would leave the child's copy locked.
+        self._lock = threading.Lock()
+        for entry in self._deployments.values():
+            entry.busy = 0  # the parent's requests in flight are not the child's
 
     def _get(self, deployment_id: str) -> _Deployment:
         entry = self._deployments.get(deployment_id)
@@ -228,3 +237,13 @@ class MemoryState:
 
 
 _FRESH = Stats(True, False, 0, 0, 0, ())
+_LIVE: weakref.WeakSet[MemoryState] = weakref.WeakSet()
+
+
+def _reinit_after_fork() -> None:
+    for state in list(_LIVE):
+        state._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_after_fork)
