@@ -142,15 +142,23 @@ def _audio_file(file: Any, model: Any) -> dict:
     return {"file": (name, bytes(data), content_type)}
 
 
+def _upload_summary(files: dict) -> dict:
+    """What stands for the audio in the cache key and in callbacks: its name, size and digest."""
+    import hashlib
+
+    name, data, content_type = files["file"]
+    return {"file": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "content_type": content_type}
+
+
 def transcription(model: str | None = None, file: Any = None, **kwargs: Any) -> Any:
     """Speech to text: a TranscriptionResponse (``.text``; more fields with verbose_json)."""
     files = _audio_file(file, model)
-    return _run(_start("transcription", model, kwargs, False, files=files))
+    return _run(_start("transcription", model, kwargs, False, files=files, input=_upload_summary(files)))
 
 
 async def atranscription(model: str | None = None, file: Any = None, **kwargs: Any) -> Any:
     files = _audio_file(file, model)
-    return await _arun(_start("transcription", model, kwargs, True, files=files))
+    return await _arun(_start("transcription", model, kwargs, True, files=files, input=_upload_summary(files)))
 
 
 def _speech_input(input: Any, voice: Any, model: Any, kwargs: dict) -> str:  # noqa: A002
