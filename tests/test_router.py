@@ -785,3 +785,18 @@ def test_memory_state_survives_fork_and_starts_clean(emus):
     router._state._lock.release()
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def test_aliases_deployment_ids_and_cache_responses(emus):
+    router = Router(
+        model_list=[deployment("gpt", emus[0]), deployment("gpt", emus[1])],
+        model_group_alias={"gpt-4": "gpt", "hidden": {"model": "gpt", "hidden": True}},
+        cache_responses=True,
+    )
+    assert llmtap.cache is not None
+    router.completion("gpt-4", MESSAGES)
+    router.completion("hidden", MESSAGES)  # the same request: answered from the cache
+    assert sum(counts(emus)[:2]) == 1
+    second = router.get_model_ids()[1]
+    router.completion(second, [{"role": "user", "content": "only the second"}])
+    assert len(emus[1].requests) >= 1 and emus[1].requests[-1].json["messages"][0]["content"] == "only the second"

@@ -200,3 +200,44 @@ def test_four_processes_share_one_rpm_limit(redis_server, namespace, emus):
     assert served == len(emus[0].requests) + len(emus[1].requests)
     assert served == 160 and limited == 40  # every slot used, none twice
     assert llmtap  # the parent never routed anything itself
+
+
+def test_redis_back_up_is_used_again(emus, caplog):
+    import shutil
+    import socket
+    import time
+
+    port = free_port()
+    router = Router(
+        model_list=[deployment("gpt", emus[0])],
+        redis_host="127.0.0.1",
+        redis_port=port,
+        cache_kwargs={"retry_interval": 0.2},
+        state_namespace="comeback",
+    )
+    with caplog.at_level(logging.WARNING, logger="llmtap"):
+        router.completion("gpt", MESSAGES)  # Redis down: local state, one warning
+    assert len([r for r in caplog.records if "Redis" in r.getMessage()]) == 1
+    process = subprocess.Popen(
+        [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        time.sleep(0.3)  # past retry_interval
+        router.completion("gpt", MESSAGES)
+        import redis
+
+        keys = redis.Redis(host="127.0.0.1", port=port).keys("comeback:*")
+        assert keys  # the state is in Redis again
+    finally:
+        process.kill()
+        process.wait(5)

@@ -396,6 +396,15 @@ class Router:
         self.content_policy_fallbacks = _check_fallbacks("content_policy_fallbacks", content_policy_fallbacks)
         self.enable_pre_call_checks = bool(enable_pre_call_checks)
         self.cache_responses = bool(cache_responses)
+        if self.cache_responses and llmtap.cache is None:
+            # the peer's behaviour: a Router that caches responses sets up the global cache,
+            # in its Redis when it has one, unless the application already set one
+            from ..caching import Cache
+
+            if redis_url is not None or (redis_host is not None and redis_port is not None):
+                llmtap.cache = Cache("redis", redis_host, redis_port, redis_password, url=redis_url)
+            else:
+                llmtap.cache = Cache("local")
         self.hedge_requests = bool(hedge_requests)
         self.hedge_args = dict(hedge_args or {})
         self._redis_settings = None
