@@ -9,11 +9,12 @@ import itertools
 import pytest
 
 import llmtap
-from llmtap.integrations.custom_logger import CustomLogger
 from llmtap.providers import azure as azure_provider
 from llmtap.providers import bearer
 from llmtap.testing import Fault, Reply
 from llmtap.testing.token_routes import MSI_HEADER, MSI_PATH, TEST_CLIENT_SECRET
+
+from .secret_outputs import Seen, span_sink, span_texts
 
 USER = [{"role": "user", "content": "Hi"}]
 _ENV = ("AZURE_AD_TOKEN", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_USERNAME",
@@ -32,27 +33,11 @@ def entra(emulator, monkeypatch):
     bearer.clear_cache()
 
 
-class Seen(CustomLogger):
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def log_pre_api_call(self, model, messages, kwargs):
-        self.texts.append(repr(kwargs))
-
-    def log_success_event(self, kwargs, response_obj, start_time, end_time):
-        self.texts.append(repr(kwargs))
-
-    def log_failure_event(self, kwargs, response_obj, start_time, end_time):
-        self.texts.append(repr(kwargs) + str(kwargs.get("exception")) + str(kwargs.get("traceback_exception")))
-
-
 def test_azure_ad_token_is_the_bearer_and_never_shown(entra, tmp_path) -> None:
     from llmtap.integrations.jsonl import JsonlLogger
 
     token = "eyJ0eXAiOiJKV1Qi.entra-token-for-test.signature-part"
     entra.tokens.accept_token(token)
-    from .test_bedrock import span_sink, span_texts
-
     seen = Seen()
     otel, spans = span_sink()
     llmtap.callbacks = [seen, JsonlLogger(str(tmp_path / "calls.jsonl")), otel]

@@ -23,6 +23,8 @@ from llmtap.testing.aws_routes import (
     TEST_SECRET_KEY,
 )
 
+from .secret_outputs import span_sink, span_texts
+
 MODEL = "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0"
 USER = [{"role": "user", "content": "Hi there"}]
 _AWS_ENV = (
@@ -335,26 +337,6 @@ def test_titan_and_cohere_embeddings(aws) -> None:
 
 
 # -- secrets never leak ------------------------------------------------------------------------------
-
-
-def span_sink():
-    """An OpenTelemetry sink that also records content, and where its spans end up."""
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from llmtap.integrations.opentelemetry import OpenTelemetryLogger
-
-    spans = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    sink = OpenTelemetryLogger(tracer_provider=provider)
-    sink.capture_content = True
-    return sink, spans
-
-
-def span_texts(spans) -> list[str]:
-    return [json.dumps(s.to_json()) for s in spans.get_finished_spans()]
 
 
 def test_no_secret_in_kwargs_sinks_spans_or_errors(aws, tmp_path) -> None:

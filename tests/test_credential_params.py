@@ -6,24 +6,11 @@ from __future__ import annotations
 import pytest
 
 import llmtap
-from llmtap.integrations.custom_logger import CustomLogger
+
+from .secret_outputs import Seen
 
 USER = [{"role": "user", "content": "Hi"}]
 SECRET = "eyJ0eXAiOiJKV1QiLCJhbGciOi.secret-ad-token-value"
-
-
-class Seen(CustomLogger):
-    def __init__(self) -> None:
-        self.kwargs: list[str] = []
-
-    def log_pre_api_call(self, model, messages, kwargs):
-        self.kwargs.append(repr(kwargs))
-
-    def log_success_event(self, kwargs, response_obj, start_time, end_time):
-        self.kwargs.append(repr(kwargs))
-
-    def log_failure_event(self, kwargs, response_obj, start_time, end_time):
-        self.kwargs.append(repr(kwargs))
 
 
 @pytest.mark.parametrize("param", ["azure_ad_token", "aws_secret_access_key", "vertex_credentials", "client_secret"])
@@ -39,7 +26,7 @@ def test_a_provider_that_does_not_use_a_credential_refuses_it(openai_env, param)
     llmtap.flush()
     request = openai_env.last_request
     assert param not in request.json and SECRET.encode() not in request.body
-    assert all(SECRET not in text for text in seen.kwargs) and seen.kwargs
+    assert all(SECRET not in text for text in seen.texts) and seen.texts
 
 
 def test_wrong_type_is_refused_without_showing_the_value(openai_env) -> None:

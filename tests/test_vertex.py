@@ -9,10 +9,11 @@ import json
 import pytest
 
 import llmtap
-from llmtap.integrations.custom_logger import CustomLogger
 from llmtap.providers import bearer, google_credentials
 from llmtap.testing import Fault, Reply
 from llmtap.testing.token_routes import TEST_CLIENT_SECRET, TEST_REFRESH_TOKEN
+
+from .secret_outputs import Seen, span_sink, span_texts
 
 USER = [{"role": "user", "content": "Hi there"}]
 _ENV = ("GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG", "GCE_METADATA_HOST", "GCE_METADATA_ROOT", "VERTEXAI_PROJECT",
@@ -171,24 +172,8 @@ def test_bad_credentials_fail_clearly(vertex, monkeypatch, tmp_path) -> None:
         llmtap.completion(model="vertex_ai/gemini-2.0-flash", messages=USER, vertex_credentials=wrong)
 
 
-class Seen(CustomLogger):
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def log_pre_api_call(self, model, messages, kwargs):
-        self.texts.append(repr(kwargs))
-
-    def log_success_event(self, kwargs, response_obj, start_time, end_time):
-        self.texts.append(repr(kwargs))
-
-    def log_failure_event(self, kwargs, response_obj, start_time, end_time):
-        self.texts.append(repr(kwargs) + str(kwargs.get("exception")))
-
-
 def test_no_private_key_or_token_in_any_output(vertex, tmp_path) -> None:
     from llmtap.integrations.jsonl import JsonlLogger
-
-    from .test_bedrock import span_sink, span_texts
 
     seen = Seen()
     otel, spans = span_sink()
