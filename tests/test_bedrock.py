@@ -136,6 +136,10 @@ def test_converse_stream(aws, mode) -> None:
     assert "".join(d.function.arguments for d in deltas) == '{"a": [1, 2]}'
     if whole is not None:
         assert whole.choices[0].finish_reason == "tool_calls"
+    aws.push(Reply(content="blocked", finish_reason="content_filter"))
+    chunks = run()
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["content_filter"]
+    assert "guardrail" in chunks[-1].provider_specific_fields["trace"]
 
 
 class Events(CustomLogger):

@@ -581,7 +581,13 @@ class ConverseStreamParser(StreamParser):
             stop = _reason(data.get("stopReason"))
             if stop == "tool_use" and self._json_blocks and not self._tools:
                 stop = "end_turn"
-            return self._chunk({}, FINISH_REASONS.get(stop, "stop"))
+            chunk = self._chunk({}, FINISH_REASONS.get(stop, "stop"))
+            chunk.provider_specific_fields = {"stopReason": stop}
+            return chunk
         if event == "metadata":
-            return self._chunk({}, usage=convert_usage(data.get("usage")), choices=False)
+            chunk = self._chunk({}, usage=convert_usage(data.get("usage")), choices=False)
+            fields = {k: data[k] for k in ("trace", "metrics") if k in data}
+            if fields:  # guardrail assessments and latency, as on a whole answer
+                chunk.provider_specific_fields = fields
+            return chunk
         return None  # contentBlockStop and event types added later

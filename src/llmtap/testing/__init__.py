@@ -10,8 +10,11 @@ Use it in your own tests exactly as llmtap's tests do::
                           api_key="test", num_retries=1)
         assert len(emu.requests) == 2
 
-OpenAI (``emu.openai_base``), Azure OpenAI (``emu.azure_base``) and Anthropic
-(``emu.anthropic_base``) routes are served. In pytest, ``pytest_plugins =
+OpenAI (``emu.openai_base``), Azure OpenAI (``emu.azure_base``), Anthropic
+(``emu.anthropic_base``), Gemini, Ollama, AWS Bedrock (``emu.bedrock_base``: every request's
+SigV4 signature is verified; see ``aws_routes`` for the test credentials and the STS, container
+and instance-metadata routes) and Vertex AI (``emu.vertex_base``: bearer tokens from the token
+routes in ``token_routes``, which also serve Microsoft Entra ID for Azure) are served. In pytest, ``pytest_plugins =
 ["llmtap.testing.pytest_plugin"]`` gives an ``emulator`` fixture.
 """
 

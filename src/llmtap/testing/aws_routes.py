@@ -239,7 +239,10 @@ def _converse(request: Request, item: Any, model: str, stream: bool) -> Response
         events.append(("contentBlockDelta", {"contentBlockIndex": i, "delta": {"toolUse": {"input": c.get("arguments") or "{}"}}}))
         events.append(("contentBlockStop", {"contentBlockIndex": i}))
     events.append(("messageStop", {"stopReason": stop}))
-    events.append(("metadata", {"usage": usage, "metrics": {"latencyMs": 12}}))
+    metadata: dict[str, Any] = {"usage": usage, "metrics": {"latencyMs": 12}}
+    if stop == "guardrail_intervened":
+        metadata["trace"] = {"guardrail": {"inputAssessment": {"emulator": {"contentPolicy": {"filters": [{"action": "BLOCKED"}]}}}}}
+    events.append(("metadata", metadata))
     frames = [encode_message({":event-type": kind, ":content-type": "application/json", ":message-type": "event"},
                              json.dumps({**data, "p": "abc"}).encode()) for kind, data in events]
     ending = "done"
