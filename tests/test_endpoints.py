@@ -413,3 +413,18 @@ def test_responses_for_chat_only_providers_go_through_chat(emulator, monkeypatch
     assert events.kinds.count("success") == 1
     with pytest.raises(llmtap.BadRequestError, match="previous_response_id"):
         llmtap.responses(model="anthropic/claude-3-5-haiku-latest", input="x", previous_response_id="resp_1")
+
+
+def test_hostile_cache_entries_do_not_break_endpoint_answers(env) -> None:
+    import json as _json
+
+    llmtap.cache = llmtap.Cache()
+    first = llmtap.responses(model="gpt-4o-mini", input="poison me")
+    key = next(iter(llmtap.cache.backend._items))  # the one entry written
+    entry = {"format": 1, "call_type": "responses", "response": {"output": "not a list", "usage": "x"}}
+    llmtap.cache.backend.set(key, _json.dumps(entry), None)
+    again = llmtap.responses(model="gpt-4o-mini", input="poison me")
+    assert again.output_text == "" and again.usage is None  # odd but harmless, and never a crash
+    llmtap.cache.backend.set(key, "{not json", None)
+    fresh = llmtap.responses(model="gpt-4o-mini", input="poison me")  # a corrupt entry is a miss
+    assert fresh.output_text == first.output_text

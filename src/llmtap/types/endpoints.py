@@ -68,11 +68,12 @@ class ResponsesAPIResponse(_Response):
     def output_text(self) -> str:
         """The text of every ``output_text`` part of every message, joined (as the OpenAI SDK's)."""
         texts = []
-        for item in self.get("output") or ():
-            if item.get("type") == "message":
-                for part in item.get("content") or ():
-                    if part.get("type") == "output_text" and isinstance(part.get("text"), str):
-                        texts.append(part["text"])
+        output = self.get("output")
+        for item in output if isinstance(output, list) else ():
+            content = item.get("content") if isinstance(item, OpenAIObject) and item.get("type") == "message" else None
+            for part in content if isinstance(content, list) else ():
+                if isinstance(part, OpenAIObject) and part.get("type") == "output_text" and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
         return "".join(texts)
 
 
