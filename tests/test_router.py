@@ -800,3 +800,15 @@ def test_aliases_deployment_ids_and_cache_responses(emus):
     second = router.get_model_ids()[1]
     router.completion(second, [{"role": "user", "content": "only the second"}])
     assert len(emus[1].requests) >= 1 and emus[1].requests[-1].json["messages"][0]["content"] == "only the second"
+
+
+def test_outcome_is_logged_when_attempts_fail_before_sending(emus):
+    events = Events()
+    llmtap.callbacks = [events]
+    entry = deployment("gpt", emus[0], temperature="hot")  # a bad param in the model list: refused before sending
+    router = Router(model_list=[entry], num_retries=1)
+    with pytest.raises(E.BadRequestError):
+        router.completion("gpt", MESSAGES)
+    finals = events.finals()
+    assert len(finals) == 1 and finals[0][0] == "failure"
+    assert counts(emus)[0] == 0

@@ -605,6 +605,10 @@ class Router:
                 if decision.action == "fallback":
                     group = self._follow(req, decision)
                     continue
+                if not req.final_reported and isinstance(exc, Exception):
+                    # the attempt failed before its call had a record (e.g. no API key): the
+                    # request's one outcome is logged here instead
+                    self._report_unlogged_failure(req, group, exc)
                 raise
             if step is not attempt:
                 attempt = step.result_attempt
