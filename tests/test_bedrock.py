@@ -495,3 +495,14 @@ def test_response_format_through_a_forced_tool(aws, stream) -> None:
     sent = aws.last_request.json["toolConfig"]
     assert sent["toolChoice"] == {"tool": {"name": "json_tool_call"}}
     assert sent["tools"][0]["toolSpec"]["inputSchema"] == {"json": schema}
+
+
+def test_default_endpoint_follows_the_region(aws, monkeypatch) -> None:
+    from llmtap import call as call_module
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    call = call_module.prepare("completion", MODEL, {"aws_region_name": "eu-west-1", **KEYS}, False)
+    assert call.api_base == "https://bedrock-runtime.eu-west-1.amazonaws.com"
+    assert call_module.prepare("completion", MODEL, dict(KEYS), False).api_base == "https://bedrock-runtime.us-east-1.amazonaws.com"
+    call = call_module.prepare("completion", MODEL, {"aws_bedrock_runtime_endpoint": "https://vpce.example", **KEYS}, False)
+    assert call.api_base == "https://vpce.example"

@@ -202,3 +202,13 @@ def test_express_mode_api_key(vertex) -> None:
     assert vertex.tokens.log == [] and r.choices[0].message.content
     with pytest.raises(llmtap.BadRequestError, match="Claude on Vertex AI needs a project"):
         llmtap.completion(model="vertex_ai/claude-3-5-haiku@20241022", messages=USER, api_key="k")
+
+
+def test_default_endpoint_follows_the_location(vertex, monkeypatch) -> None:
+    from llmtap import call as call_module
+
+    monkeypatch.delenv("VERTEXAI_API_BASE")
+    base = call_module.prepare("completion", "vertex_ai/gemini-2.0-flash", {"vertex_location": "asia-east1"}, False).api_base
+    assert base == "https://asia-east1-aiplatform.googleapis.com"
+    base = call_module.prepare("completion", "vertex_ai/gemini-2.0-flash", {"vertex_location": "global"}, False).api_base
+    assert base == "https://aiplatform.googleapis.com"

@@ -103,7 +103,7 @@ class Bedrock(Provider):
     otel_name = "aws.bedrock"
     key_env = ()
     base_env = ("AWS_BEDROCK_RUNTIME_ENDPOINT", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
-    default_base = "https://bedrock-runtime.{region}.amazonaws.com"
+    default_base = "https://bedrock-runtime.us-west-2.amazonaws.com"  # configure() picks the call's region
     needs_key = False
     credential_params: ClassVar[frozenset[str]] = CREDENTIAL_PARAMS
     configures = True
@@ -131,8 +131,8 @@ class Bedrock(Provider):
         )
         settings["aws_region_name"] = region
         explicit = settings.get("aws_bedrock_runtime_endpoint") or os.environ.get("AWS_ENDPOINT_URL")
-        if "{region}" in (call.api_base or ""):
-            call.api_base = (explicit or self.default_base.format(region=region)).rstrip("/")
+        if call.api_base == self.default_base:  # no endpoint given: the region's own
+            call.api_base = (explicit or f"https://bedrock-runtime.{region}.amazonaws.com").rstrip("/")
         if call.call_type == "embedding":
             _embedding_family(self, call)
 

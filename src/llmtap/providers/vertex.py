@@ -38,7 +38,7 @@ class VertexAI(Provider):
     name = "vertex_ai"
     key_env = ()
     base_env = ("VERTEXAI_API_BASE", "VERTEX_AI_API_BASE")
-    default_base = "https://{location}-aiplatform.googleapis.com"
+    default_base = "https://us-central1-aiplatform.googleapis.com"  # configure() picks the call's location
     needs_key = False
     text_completion = "chat"
     secret_headers = frozenset({"authorization", "x-goog-api-key"})
@@ -67,7 +67,7 @@ class VertexAI(Provider):
             if call.provider_model.startswith("claude"):
                 raise BadRequestError("Claude on Vertex AI needs a project and Google credentials, not an api_key",
                                       model=call.model, llm_provider=self.name)
-            if "{location}" in (call.api_base or ""):
+            if call.api_base == self.default_base:
                 call.api_base = "https://aiplatform.googleapis.com"
             return
         info, source = google_credentials.load_info(settings.get("vertex_credentials"))
@@ -87,8 +87,8 @@ class VertexAI(Provider):
             or _env("VERTEXAI_LOCATION", "VERTEX_LOCATION") or DEFAULT_LOCATION
         )
         settings["_project"], settings["_location"] = project, location
-        if "{location}" in (call.api_base or ""):
-            call.api_base = "https://aiplatform.googleapis.com" if location == "global" else self.default_base.format(location=location)
+        if call.api_base == self.default_base:  # no base given: the location's own
+            call.api_base = "https://aiplatform.googleapis.com" if location == "global" else f"https://{location}-aiplatform.googleapis.com"
 
     def authorize(self, call: Call) -> Any:
         settings = call.credentials
