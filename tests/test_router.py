@@ -812,3 +812,22 @@ def test_outcome_is_logged_when_attempts_fail_before_sending(emus):
     finals = events.finals()
     assert len(finals) == 1 and finals[0][0] == "failure"
     assert counts(emus)[0] == 0
+
+
+def test_framework_call_shapes(emus):
+    """The calls smolagents' LiteLLMRouterModel and langchain's ChatLiteLLMRouter make."""
+    router = Router(model_list=[deployment("group-1", emus[0]), deployment("group-1", emus[1])])
+    assert router.model_list[0]["model_name"] == "group-1"
+    usage = None
+    text = ""
+    for event in router.completion(
+        model="group-1", messages=MESSAGES, api_base=None, api_key=None, stop=None,
+        stream=True, stream_options={"include_usage": True},
+    ):
+        if event.choices and event.choices[0].delta.content:
+            text += event.choices[0].delta.content
+        if getattr(event, "usage", None):
+            usage = event.usage
+    assert "hello router" in text and usage.prompt_tokens > 0
+    response = router.completion(model="group-1", messages=MESSAGES, metadata={}, n=1, temperature=0.0)
+    assert response.choices[0].message.content
