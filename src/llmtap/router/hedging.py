@@ -96,7 +96,11 @@ class Hedge:
             dep = await adrive(self.router._pick(req, self.group, exclude={self.primary.dep.id}))
         except (RouterRateLimitError, Exception):
             return None  # no second deployment can take it: just wait for the first
-        attempt = _Attempt(self.router, req, dep, self.group, role="hedge")
+        try:
+            attempt = _Attempt(self.router, req, dep, self.group, role="hedge")
+        except Exception:
+            await self.router._state.areleased(dep.id)
+            return None
         return asyncio.ensure_future(attempt.arun()), attempt
 
     async def _cancel_losers(self, tasks: dict) -> None:

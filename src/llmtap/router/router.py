@@ -584,7 +584,11 @@ class Router:
                     exc.__cause__ = last_error
                 self._report_unlogged_failure(req, group, exc)
                 raise
-            attempt = _Attempt(self, req, dep, group)
+            try:
+                attempt = _Attempt(self, req, dep, group)
+            except Exception:  # its params could not be built (an unset os.environ/ variable)
+                self._state.released(dep.id)
+                raise
             step = self._hedge(req, attempt, group) if req.hedge else attempt
             try:
                 result = yield step
