@@ -506,3 +506,17 @@ def test_default_endpoint_follows_the_region(aws, monkeypatch) -> None:
     assert call_module.prepare("completion", MODEL, dict(KEYS), False).api_base == "https://bedrock-runtime.us-east-1.amazonaws.com"
     call = call_module.prepare("completion", MODEL, {"aws_bedrock_runtime_endpoint": "https://vpce.example", **KEYS}, False)
     assert call.api_base == "https://vpce.example"
+
+
+def test_bedrock_api_key_is_a_bearer_token(aws, monkeypatch) -> None:
+    from llmtap.testing.aws_routes import TEST_BEDROCK_API_KEY
+
+    _ok(api_key=TEST_BEDROCK_API_KEY)
+    request = aws.last_request
+    assert request.headers["authorization"] == f"Bearer {TEST_BEDROCK_API_KEY}" and "x-amz-date" not in request.headers
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", TEST_BEDROCK_API_KEY)
+    _ok()
+    assert aws.last_request.headers["authorization"] == f"Bearer {TEST_BEDROCK_API_KEY}"
+    with pytest.raises(llmtap.AuthenticationError) as caught:
+        llmtap.completion(model=MODEL, messages=USER, api_key="ABSK-forged-key-value")
+    assert "forged-key-value" not in str(caught.value)

@@ -7,7 +7,8 @@ Stop reasons, usage (cache reads and writes included) and guardrail traces come 
 OpenAI shapes. Streams are AWS's binary event stream (``llmtap.eventstream``).
 
 Each attempt is signed afresh with SigV4 (``authorize``), with credentials from the AWS chain
-(``aws_credentials``), so a retry after a throttle never reuses a stale date or signature.
+(``aws_credentials``), so a retry after a throttle never reuses a stale date or signature. A
+Bedrock API key (``api_key=``, or ``AWS_BEARER_TOKEN_BEDROCK``) is sent as a bearer token instead.
 Embeddings: Titan (one text per request) and Cohere (a list per request).
 """
 
@@ -135,9 +136,14 @@ class Bedrock(Provider):
             call.api_base = (explicit or f"https://bedrock-runtime.{region}.amazonaws.com").rstrip("/")
         if call.call_type == "embedding":
             _embedding_family(self, call)
+        # A Bedrock API key (api_key=..., or AWS_BEARER_TOKEN_BEDROCK) replaces SigV4 altogether.
+        bearer = call.library_params.get("api_key") or (os.environ.get("AWS_BEARER_TOKEN_BEDROCK") or "").strip()
+        settings["_bearer"] = bearer or None
 
     def authorize(self, call: Call) -> Any:
         """This attempt's credentials: given, cached, or fetched (STS, container, instance)."""
+        if call.credentials.get("_bearer"):
+            return None
         call.auth = yield from aws_credentials.resolve(call.credentials, call.credentials["aws_region_name"])
 
     # -- request -----------------------------------------------------------------------------------
@@ -205,7 +211,9 @@ class Bedrock(Provider):
         url = f"{call.api_base}/model/{model}/{action}"
         data = encode_json(body)
         creds = call.auth
-        if creds is not None:  # signed afresh for every attempt: a new date, a new signature
+        if call.credentials.get("_bearer"):
+            headers["Authorization"] = f"Bearer {call.credentials['_bearer']}"
+        elif creds is not None:  # signed afresh for every attempt: a new date, a new signature
             headers = aws_sigv4.sign("POST", url, headers, data, access_key=creds.access_key, secret_key=creds.secret_key,
                                      session_token=creds.token, region=call.credentials["aws_region_name"], service=SERVICE)
         return HttpRequest("POST", url, headers, data, call.timeout, call.stream)

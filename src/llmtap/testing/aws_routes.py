@@ -31,6 +31,7 @@ from .script import Fault, Reply
 TEST_ACCESS_KEY = "AKIDLLMTAPEXAMPLE"
 TEST_SECRET_KEY = "llmtap+emulator/secret/KEY/EXAMPLE0"
 TEST_REGION = "us-east-1"
+TEST_BEDROCK_API_KEY = "ABSKbGxtdGFwLXRlc3Qta2V5"  # a Bedrock API key (bearer token) the emulator accepts
 CONTAINER_PATH = "/aws/container-credentials"
 CONTAINER_TOKEN = "llmtap-container-auth-token"
 TEST_WEB_IDENTITY_TOKEN = "eyJhbGciOiJSUzI1NiJ9.llmtap-test-oidc-token.sig"
@@ -78,6 +79,10 @@ def error(status: int, kind: str, message: str, headers: dict | None = None) -> 
 def verify(state: AwsState, request: Request, service: str) -> Response | None:
     """None if the request is signed by known credentials; else AWS's 403 answer."""
     header = request.headers.get("authorization")
+    if header and header.startswith("Bearer ") and service == "bedrock":  # a Bedrock API key
+        if header[7:] == TEST_BEDROCK_API_KEY:
+            return None
+        return error(403, "UnrecognizedClientException", "Invalid API Key format: Must start with pre-defined prefix")
     if not header:
         return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
     fields = aws_sigv4.parse_authorization(header)
