@@ -520,3 +520,9 @@ def test_bedrock_api_key_is_a_bearer_token(aws, monkeypatch) -> None:
     with pytest.raises(llmtap.AuthenticationError) as caught:
         llmtap.completion(model=MODEL, messages=USER, api_key="ABSK-forged-key-value")
     assert "forged-key-value" not in str(caught.value)
+
+
+def test_the_global_api_key_never_turns_signing_off(aws, monkeypatch) -> None:
+    monkeypatch.setattr(llmtap, "api_key", "sk-meant-for-openai")
+    _ok(**KEYS)
+    assert aws.last_request.headers["authorization"].startswith("AWS4-HMAC-SHA256 ")

@@ -70,7 +70,12 @@ def resolve_key(
     An OpenAI-compatible server at a base URL the user chose may need no key at all."""
     if settings is None:
         settings = snapshot()
-    key = explicit or settings.module_key(provider.module_key) or settings.api_key or first_env(provider.key_env)
+    key = (
+        explicit
+        or settings.module_key(provider.module_key)
+        or (settings.api_key if provider.takes_global_key else None)
+        or first_env(provider.key_env)
+    )
     if key or not provider.needs_key or (has_custom_base and provider.key_optional_at_custom_base):
         return key
     names = " or ".join(provider.key_env) or "api_key="

@@ -31,6 +31,7 @@ is refused when the registry loads it, naming what is missing):
 ``default_base`` / ``default_version``         used when neither call nor environment gives one
 ``needs_key``            a call without a key fails before sending (default True)
 ``key_optional_at_custom_base``  no key needed once the user chose the base URL (default False)
+``takes_global_key``     ``llmtap.api_key`` applies to this provider (default True)
 ``supported_params``     per call type, the OpenAI-surface parameters accepted (others are
                          refused, or dropped with ``drop_params=True``); a missing call type
                          accepts them all; ``params_for(model, call_type)`` refines it per model
@@ -164,6 +165,9 @@ class Provider:
     default_version: ClassVar[str | None] = None
     needs_key: ClassVar[bool] = True
     key_optional_at_custom_base: ClassVar[bool] = False
+    # Whether ``llmtap.api_key`` (the key for every provider) applies; False where a key changes
+    # how the call authenticates (a Bedrock API key replaces SigV4, a Vertex key its OAuth).
+    takes_global_key: ClassVar[bool] = True
     supported_params: ClassVar[dict[str, frozenset[str]]] = {}
     # Credential-like call parameters (params.CREDENTIAL_PARAMS) this provider authenticates
     # with; any other is refused. ``configures``: call ``configure(call)`` once the call is

@@ -102,8 +102,9 @@ class Bedrock(Provider):
     module_key = None
     bare_prefixes = ()
     otel_name = "aws.bedrock"
-    key_env = ()
+    key_env = ("AWS_BEARER_TOKEN_BEDROCK",)
     base_env = ("AWS_BEDROCK_RUNTIME_ENDPOINT", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
+    takes_global_key = False
     default_base = "https://bedrock-runtime.us-west-2.amazonaws.com"  # configure() picks the call's region
     needs_key = False
     credential_params: ClassVar[frozenset[str]] = CREDENTIAL_PARAMS
@@ -137,8 +138,7 @@ class Bedrock(Provider):
         if call.call_type == "embedding":
             _embedding_family(self, call)
         # A Bedrock API key (api_key=..., or AWS_BEARER_TOKEN_BEDROCK) replaces SigV4 altogether.
-        bearer = call.library_params.get("api_key") or (os.environ.get("AWS_BEARER_TOKEN_BEDROCK") or "").strip()
-        settings["_bearer"] = bearer or None
+        settings["_bearer"] = (call.api_key or "").strip() or None
 
     def authorize(self, call: Call) -> Any:
         """This attempt's credentials: given, cached, or fetched (STS, container, instance)."""

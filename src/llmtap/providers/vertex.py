@@ -40,6 +40,7 @@ class VertexAI(Provider):
     base_env = ("VERTEXAI_API_BASE", "VERTEX_AI_API_BASE")
     default_base = "https://us-central1-aiplatform.googleapis.com"  # configure() picks the call's location
     needs_key = False
+    takes_global_key = False
     text_completion = "chat"
     secret_headers = frozenset({"authorization", "x-goog-api-key"})
     module_key = None
