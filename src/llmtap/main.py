@@ -21,6 +21,7 @@ from .call import Call, prepare
 from .cost import response_cost
 from .exceptions import APIError, BadRequestError, Timeout
 from .logging import sinks as _sinks
+from .logging.delivery import await_failure_hooks, wait_for_failure_hooks
 from .logging.record import new_record
 from .streaming import CustomStreamWrapper, transport_error
 from .transport import default_async_transport, default_transport
@@ -309,6 +310,9 @@ def _run_sync(flow: Flow, transport: Any = None) -> Any:
             step = flow.send(result)
     except StopIteration as done:
         return done.value
+    except Exception as exc:
+        wait_for_failure_hooks(exc)  # the peer's timing: failure hooks have run by now
+        raise
 
 
 async def _run_async(flow: Flow, transport: Any = None) -> Any:
@@ -333,6 +337,9 @@ async def _run_async(flow: Flow, transport: Any = None) -> Any:
             step = flow.send(result)
     except StopIteration as done:
         return done.value
+    except Exception as exc:
+        await await_failure_hooks(exc)
+        raise
 
 
 # -- the public functions ---------------------------------------------------------------------

@@ -12,11 +12,13 @@ reference before the end — logs exactly one success event with what arrived so
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .chunk_builder import ChunkAssembler
 from .exceptions import APIConnectionError, APIError, APITimeoutError
+from .logging.delivery import await_failure_hooks, exit_hooks, wait_for_failure_hooks
 from .wire import TransportError
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ class CustomStreamWrapper:
         self._assembler = getattr(parser, "make_assembler", ChunkAssembler)()  # Responses streams bring their own
         self._state = "open"  # open → draining (body ended) → done | failed | closed
         self._cache_hit = cache_hit
+        if call.record is not None:
+            _open_streams.add(self)
 
     # -- the shared core ---------------------------------------------------------------------
 
@@ -111,10 +115,14 @@ class CustomStreamWrapper:
                     plan.backend.set(plan.key, entry, plan.ttl)
                 raise StopIteration
             try:
-                data = next(self._source, None)
+                try:
+                    data = next(self._source, None)
+                except BaseException as exc:  # Ctrl-C while waiting for a chunk is its failure too
+                    self._fail(exc)
+                self._take(data)
             except Exception as exc:
-                self._fail(exc)
-            self._take(data)
+                wait_for_failure_hooks(exc)  # the peer's timing: failure hooks have run
+                raise
         return ready.popleft()
 
     def __enter__(self) -> CustomStreamWrapper:
@@ -137,10 +145,14 @@ class CustomStreamWrapper:
                     await plan.backend.aset(plan.key, entry, plan.ttl)
                 raise StopAsyncIteration
             try:
-                data = await anext(self._source, None)
+                try:
+                    data = await anext(self._source, None)
+                except BaseException as exc:  # cancelled while waiting for a chunk: its failure
+                    self._fail(exc)
+                self._take(data)
             except Exception as exc:
-                self._fail(exc)
-            self._take(data)
+                await await_failure_hooks(exc)
+                raise
         return ready.popleft()
 
     async def __aenter__(self) -> CustomStreamWrapper:
@@ -156,7 +168,10 @@ class CustomStreamWrapper:
         if self._state in ("open", "draining"):
             finished = self._state == "draining" and not self._ready
             self._state = "closed"
-            self._response.close()
+            try:
+                self._response.close()
+            except Exception:  # at exit, the connection's loop may be gone: log the outcome anyway
+                pass
             record = self._call.record
             if record is not None:
                 record.success(self._whole(), stream_abandoned=not finished)
@@ -169,6 +184,22 @@ class CustomStreamWrapper:
             self.close()
         except Exception:
             pass
+
+
+# Streams that may still be open when the interpreter exits (a module-level variable, sys.exit()
+# mid-stream, an unhandled exception): each logs its one outcome before delivery drains.
+_open_streams: weakref.WeakSet[CustomStreamWrapper] = weakref.WeakSet()
+
+
+def _close_open_streams() -> None:
+    for stream in list(_open_streams):
+        try:
+            stream.close()
+        except Exception:
+            pass
+
+
+exit_hooks.append(_close_open_streams)
 
 
 def transport_error(exc: TransportError, call: Call) -> APIError:

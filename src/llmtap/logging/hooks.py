@@ -19,6 +19,8 @@ only the other variant, that one runs instead, so no event is silently skipped.
 
 from __future__ import annotations
 
+import logging
+
 PRE = "pre_api_call"
 POST = "post_api_call"
 STREAM = "stream_event"
@@ -54,3 +56,10 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("new", SUCCESS): "done",  # cache hit or mock: no request was sent
     ("new", FAILURE): "done",
 }
+
+
+def refused(state: str, event: str, model: str | None) -> None:
+    """An event that does not fit the call's state is refused; say so (it points at a bug)."""
+    logging.getLogger("llmtap").debug(
+        "llmtap: refused the %s event of a %s call in state %r (one outcome per call)", event, model, state
+    )

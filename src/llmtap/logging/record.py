@@ -14,8 +14,9 @@ import random
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from .delivery import delivery
-from .hooks import FAILURE, POST, PRE, STREAM, SUCCESS, TRANSITIONS
+from .delivery import OutcomeWaiter, delivery
+from .delivery.outcome import attach
+from .hooks import FAILURE, POST, PRE, STREAM, SUCCESS, TRANSITIONS, refused
 from .sinks import Sink, sink_profile
 from .standard import redacting
 
@@ -85,10 +86,14 @@ class CallDetails(dict):
 
 
 class Event:
-    __slots__ = ("kind", "kwargs", "response_obj", "start_time", "end_time", "is_async", "record")
+    __slots__ = ("kind", "kwargs", "response_obj", "start_time", "end_time", "is_async", "record", "loop", "waiter")
 
-    def __init__(self, kind: str, record: CallRecord, response_obj: Any, end_time: Any) -> None:
+    def __init__(
+        self, kind: str, record: CallRecord, response_obj: Any, end_time: Any, waiter: OutcomeWaiter | None = None
+    ) -> None:
         self.kind = kind
+        self.loop = record.loop  # async hooks of async calls run on the caller's loop
+        self.waiter = waiter
         if kind == SUCCESS or kind == FAILURE:
             self.kwargs = CallDetails(record.kwargs)
             self.kwargs._build = None
@@ -119,6 +124,7 @@ class CallRecord:
         "response_headers",
         "attempts",
         "redact",
+        "loop",
     )
 
     def __init__(self, call: Call, sinks: tuple[Sink, ...], call_id: str | None = None) -> None:
@@ -126,6 +132,7 @@ class CallRecord:
         self.sinks = sinks
         self.state = "new"
         self.is_async = call.is_async
+        self.loop = _running_loop() if call.is_async else None
         self.start_time = datetime.datetime.now()
         self.first_chunk_time: datetime.datetime | None = None
         self.response_headers: dict = {}
@@ -193,15 +200,16 @@ class CallRecord:
     def call_id(self) -> str:
         return self.kwargs["litellm_call_id"]
 
-    def _emit(self, kind: str, response_obj: Any = None, end_time: Any = None) -> bool:
+    def _emit(self, kind: str, response_obj: Any = None, end_time: Any = None, waiter: Any = None) -> bool:
         next_state = TRANSITIONS.get((self.state, kind))
         if next_state is None:
+            refused(self.state, kind, self.call.model)
             return False
         self.state = next_state
         if kind != STREAM:
             self.kwargs["log_event_type"] = kind
         if kind in self.wanted:  # events no sink has a hook for are never built
-            delivery.submit(Event(kind, self, response_obj, end_time), self.sinks)
+            delivery.submit(Event(kind, self, response_obj, end_time, waiter), self.sinks)
         return True
 
     # -- the call's milestones -----------------------------------------------------------------
@@ -300,7 +308,12 @@ class CallRecord:
         started = kwargs.get("api_call_start_time")
         if started is not None and "llm_api_duration_ms" not in kwargs:
             kwargs["llm_api_duration_ms"] = (end - started).total_seconds() * 1000
-        self._emit(FAILURE, None, end)
+        waiter = None
+        if FAILURE in self.wanted and self.state != "done":
+            # The caller's driver waits on this before raising (outcome.py): the peer's timing.
+            waiter = OutcomeWaiter(len(self.sinks))
+            attach(exc, waiter)
+        self._emit(FAILURE, None, end, waiter)
 
     def finish(self, event: Event) -> None:
         """On the worker: cost and traceback text; the standard logging object on first read."""
@@ -321,6 +334,12 @@ class CallRecord:
             )
         # A partial, not a closure over the event: no reference cycle back to these kwargs.
         kwargs._build = functools.partial(build_standard_logging_object, self, event.response_obj, event.end_time)
+
+
+def _running_loop() -> Any:
+    from asyncio import events
+
+    return events._get_running_loop()
 
 
 def new_call_id() -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import itertools
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,13 +23,17 @@ from .hooks import FUNCTION_LISTS, LOGGER_HOOKS, PRE
 Plan = tuple[Callable[..., Any], bool] | None
 
 
+_sink_ids = itertools.count(1)
+
+
 class Sink:
-    __slots__ = ("target", "name", "_plans")
+    __slots__ = ("target", "name", "_plans", "sink_id")
 
     def __init__(self, target: Any, name: str) -> None:
         self.target = target
         self.name = name
         self._plans: dict[tuple[str, bool], Plan] = {}
+        self.sink_id = next(_sink_ids)  # lanes are keyed by it: stable for the sink's life
 
     def plan(self, event: str, is_async: bool) -> Plan:
         key = (event, is_async)
@@ -179,12 +185,23 @@ def collect(settings: Any, per_call: Iterable[Any] | None) -> tuple[Sink, ...]:
     )
     if not per_call:
         key, sinks = _last
-        if key == snapshot:
+        if _same(key, snapshot):
             return sinks
         sinks = _collect(settings, None)
         _last = (snapshot, sinks)
         return sinks
     return _collect(settings, per_call)
+
+
+def _same(old: tuple, new: tuple) -> bool:
+    """The lists hold the very same objects: compared by identity, because a replacement
+    handler that compares equal (a dataclass, a pydantic model) must still take effect."""
+    if len(old) != len(new):
+        return False
+    for a, b in zip(old, new, strict=True):
+        if len(a) != len(b) or not all(map(operator.is_, a, b)):
+            return False
+    return True
 
 
 _profiles: dict[tuple[int, bool], tuple[tuple[Sink, ...], frozenset[str], tuple]] = {}
