@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .chunk_builder import ChunkAssembler
 from .exceptions import APIConnectionError, APIError, APITimeoutError
-from .logging.delivery import await_failure_hooks, exit_hooks, wait_for_failure_hooks
+from .logging.delivery import arm_exit_drain, await_failure_hooks, exit_hooks, wait_for_failure_hooks
 from .wire import TransportError
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ class CustomStreamWrapper:
         self._state = "open"  # open → draining (body ended) → done | failed | closed
         self._cache_hit = cache_hit
         if call.record is not None:
+            if not _open_streams:
+                arm_exit_drain()
             _open_streams.add(self)
 
     # -- the shared core ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ __all__ = [
     "STALL_SECONDS",
     "Delivery",
     "OutcomeWaiter",
+    "arm_exit_drain",
     "await_failure_hooks",
     "delivery",
     "wait_for_failure_hooks",
@@ -38,6 +39,12 @@ exit_hooks: list = []
 
 
 def _drain_at_exit() -> None:
+    # threading's exit hooks run before non-daemon threads are joined: while one still runs,
+    # it may be reading a stream, so open streams are closed only once no such thread is left.
+    others = [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+    if others and any(t.is_alive() for t in others):
+        delivery.flush(EXIT_TIMEOUT)
+        return
     for hook in list(exit_hooks):
         try:
             hook()
@@ -52,12 +59,37 @@ def _drain_at_exit() -> None:
         )
 
 
-# threading's own exit hooks run before the interpreter stops allowing new threads and before
-# any atexit handler (OpenTelemetry's provider shutdown among them): hooks that need a thread
-# (a resolver, asyncio.to_thread, an exporter) still work, and spans are exported in time.
-_register = getattr(threading, "_register_atexit", None)
-if _register is not None:
-    _register(_drain_at_exit)
+def _arm_exit_drain() -> None:
+    """Armed when the first event is submitted. threading's own exit hooks run before the
+    interpreter stops allowing new threads and before any atexit handler (OpenTelemetry's
+    provider shutdown among them), so hooks that need a thread (a resolver, asyncio.to_thread,
+    an exporter) still work and spans are exported in time. concurrent.futures registers its
+    own exit hook (which refuses new executor work) on import; those hooks run last-registered
+    first, so it is imported before ours is registered, and ours runs before it."""
+    global _armed
+    if _armed:
+        return
+    _armed = True
+    try:
+        import concurrent.futures.thread  # noqa: F401
+
+        register = getattr(threading, "_register_atexit", None)
+        if register is not None:
+            register(_drain_at_exit)
+    except RuntimeError:  # already shutting down: atexit's drain is all there is
+        pass
+
+
+_armed = False
+
+
+def arm_exit_drain() -> None:
+    """For a part that needs the exit drain before any event exists (an open stream)."""
+    if not _armed:
+        _arm_exit_drain()
+
+
+delivery.on_start = _arm_exit_drain
 atexit.register(_drain_at_exit)  # for events submitted by other exit handlers
 
 
@@ -68,6 +100,7 @@ def _after_fork_in_child() -> None:
     old = delivery
     old.__dict__.clear()
     old.__dict__.update(fresh.__dict__)
+    old.on_start = _arm_exit_drain  # (idempotent: the parent's registration is inherited)
 
 
 if hasattr(os, "register_at_fork"):

@@ -164,8 +164,11 @@ class OwnLoopLanes:
                 result = function(*arguments)
                 if awaited:
                     await result
-            except GeneratorExit:  # this coroutine is being closed: not the hook's doing
-                raise
+            except GeneratorExit:
+                if self._loop.is_closed():  # this coroutine is being discarded with its loop
+                    raise
+                log_hook_failure(sink, function)  # the hook's own GeneratorExit
+                ok = False
             except BaseException:  # CancelledError, SystemExit, ...: a hook's, isolated like any
                 log_hook_failure(sink, function)
                 ok = False
@@ -253,8 +256,11 @@ class CallerLoopLanes:
                     raise
                 log_hook_failure(sink, function)  # the hook's own CancelledError
                 ok = False
-            except GeneratorExit:  # the closed loop is discarding this task: reclaimed later
-                raise
+            except GeneratorExit:
+                if self.loop.is_closed() or self.ending():  # discarded with its loop: reclaimed
+                    raise
+                log_hook_failure(sink, function)
+                ok = False
             except BaseException:
                 log_hook_failure(sink, function)
                 ok = False

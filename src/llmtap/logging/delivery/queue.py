@@ -62,6 +62,7 @@ class Delivery:
         self.caller_loops: dict[int, CallerLoopLanes] = {}
         self._threads: set[int] = set()
         self.accepting = True
+        self.on_start: Any = None  # run once, when the first event starts the worker
 
     # -- producer side ---------------------------------------------------------------------
 
@@ -79,6 +80,8 @@ class Delivery:
                 if self._worker is None:
                     from .watchdog import start_watchdog
 
+                    if self.on_start is not None:
+                        self.on_start()
                     self.start_worker([])
                     start_watchdog(self)
 
