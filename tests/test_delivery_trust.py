@@ -165,7 +165,6 @@ async def test_a_stream_cancelled_while_waiting_for_a_chunk_logs_one_failure(ope
 
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(consume(), timeout=0.3)
-    del stream
     for _ in range(300):
         if outcomes:
             break

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .chunk_builder import ChunkAssembler
 from .exceptions import APIConnectionError, APIError, APITimeoutError
-from .logging.delivery import arm_exit_drain, await_failure_hooks, exit_hooks, wait_for_failure_hooks
+from .logging.delivery import (
+    arm_exit_drain,
+    await_failure_hooks,
+    exit_hooks,
+    wait_for_failure_hooks,
+)
 from .wire import TransportError
 
 if TYPE_CHECKING:
