@@ -112,6 +112,7 @@ def test_events_show_a_snapshot_of_what_was_sent(openai_env, handler) -> None:
     llmtap.completion(model="gpt-4o-mini", messages=history, metadata=metadata)
     history.append({"role": "assistant", "content": "appended later"})
     history[0]["content"] = "rewritten later"
+    metadata["team"] = "changed later"
     assert llmtap.flush(5)
     for name in ("pre", "post", "success"):
         kwargs = handler.get(name)["kwargs"]
@@ -120,6 +121,8 @@ def test_events_show_a_snapshot_of_what_was_sent(openai_env, handler) -> None:
         assert kwargs["additional_args"]["complete_input_dict"]["messages"] == [{"role": "user", "content": "first"}]
     slo = handler.get("success")["kwargs"]["standard_logging_object"]
     assert slo["messages"] == [{"role": "user", "content": "first"}]
+    assert slo["metadata"] == {"team": "a"}
+    assert handler.get("pre")["kwargs"]["litellm_params"]["metadata"] == {"team": "a"}
 
 
 def test_embedding_messages_are_one_user_message_per_item(openai_env, handler) -> None:
@@ -286,3 +289,14 @@ def test_no_empty_choices_chunk_unless_usage_was_asked_for(openai_env, usage) ->
     assert len(empty) == (1 if usage else 0)
     if usage:
         assert empty[0].usage.total_tokens > 0
+
+
+def test_s_maxage_refuses_older_entries(openai_env) -> None:
+    llmtap.cache = llmtap.Cache()
+    llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, caching=True)
+    time.sleep(0.05)
+    fresh_enough = llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, caching=True, cache={"s-maxage": 60})
+    assert fresh_enough._hidden_params.get("cache_hit")
+    too_old = llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, caching=True, cache={"s-maxage": 0.01})
+    assert not too_old._hidden_params.get("cache_hit")
+    assert len(openai_env.requests) == 2

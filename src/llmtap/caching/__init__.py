@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -106,7 +107,9 @@ class Cache:
 
 
 def encode_entry(call: Call, response: Any) -> str:
-    return json.dumps({"format": FORMAT, "call_type": call.call_type, "response": response.model_dump()})
+    return json.dumps(
+        {"format": FORMAT, "call_type": call.call_type, "stored_at": time.time(), "response": response.model_dump()}
+    )
 
 
 def decode_entry(call: Call, raw: str | None) -> dict | None:
@@ -120,10 +123,14 @@ def decode_entry(call: Call, raw: str | None) -> dict | None:
         response = entry["response"]
         if not isinstance(response, dict):
             raise ValueError("entry holds no response")
-        return response
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         logger.warning("llmtap: ignoring a corrupt cache entry (%s); it will be overwritten", exc)
         return None
+    max_age = (call.cache_options or {}).get("s-maxage")
+    stored_at = entry.get("stored_at")
+    if isinstance(max_age, (int, float)) and isinstance(stored_at, (int, float)) and time.time() - stored_at > max_age:
+        return None  # older than this call accepts (s-maxage): a miss, refreshed by the answer
+    return response
 
 
 def replay_chunks(response: dict) -> list[bytes]:

@@ -146,7 +146,9 @@ class CallRecord:
         api_base = (None if call.call_type == "embedding" else "") if mock else call.api_base
         litellm_params = _peer_litellm_params()
         litellm_params.update(
-            metadata=call.metadata,  # None when the caller passed none, as the peer logs it
+            # None when the caller passed none, as the peer logs it; a copy, so a caller reusing
+            # its dict for the next call changes no event of this one
+            metadata=dict(call.metadata) if type(call.metadata) is dict else call.metadata,
             api_base=api_base,
             custom_llm_provider=call.provider_name,
             litellm_call_id=call_id,

@@ -82,7 +82,7 @@ def build_standard_logging_object(
     start = record.start_time.timestamp()
     end = (end_time or datetime.datetime.now()).timestamp()
     first = record.first_chunk_time.timestamp() if record.first_chunk_time else end
-    metadata = call.metadata or {}
+    metadata = (kwargs.get("litellm_params") or {}).get("metadata") or {}  # the call's snapshot
     hidden = getattr(response, "_hidden_params", None) or {}
     exc = kwargs.get("exception")
     error_information = None
