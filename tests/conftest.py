@@ -66,3 +66,21 @@ def azure_env(emulator, monkeypatch: pytest.MonkeyPatch):
 
 
 MESSAGES = [{"role": "user", "content": "Hi 👋 - i'm openai"}]
+
+
+# Several emulator instances, one per deployment, for the Router's tests (test_router*.py).
+@pytest.fixture(scope="session")
+def emulator_pool():
+    from llmtap.testing import Emulator
+
+    servers = [Emulator().start() for _ in range(4)]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def emus(emulator_pool):
+    for server in emulator_pool:
+        server.clear()
+    return emulator_pool

@@ -18,21 +18,6 @@ from llmtap.testing import Emulator, Fault, Reply
 MESSAGES = [{"role": "user", "content": "hello router"}]
 
 
-@pytest.fixture(scope="session")
-def emulator_pool():
-    servers = [Emulator().start() for _ in range(4)]
-    yield servers
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def emus(emulator_pool):
-    for server in emulator_pool:
-        server.clear()
-    return emulator_pool
-
-
 def deployment(group: str, emu: Emulator, model: str = "gpt-4o-mini", **extra) -> dict:
     params = {"model": f"openai/{model}", "api_base": emu.openai_base, "api_key": "sk-router-test-key-1", **extra}
     return {"model_name": group, "litellm_params": params}

@@ -14,7 +14,7 @@ import pytest
 
 import llmtap
 from llmtap.router import Router, RouterRateLimitError
-from llmtap.testing import Emulator, Fault
+from llmtap.testing import Fault
 
 from .redis_fixture import free_port, start_redis
 from .test_router import MESSAGES, deployment
@@ -25,21 +25,6 @@ def redis_server():
     server = start_redis()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def emulator_pair():
-    servers = [Emulator().start() for _ in range(2)]
-    yield servers
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def emus(emulator_pair):
-    for server in emulator_pair:
-        server.clear()
-    return emulator_pair
 
 
 @pytest.fixture

@@ -8,9 +8,12 @@ fallbacks exist once.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator
 from typing import Any
+
+from ..main import Sleep  # the pipeline's own step: the drivers run it the same way
+
+__all__ = ["Sleep", "StateOp", "adrive", "drive"]
 
 Flow = Generator[Any, Any, Any]
 
@@ -30,21 +33,6 @@ class StateOp:
 
     async def arun(self) -> Any:
         return await getattr(self.state, "a" + self.name)(*self.args)
-
-
-class Sleep:
-    __slots__ = ("seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def run(self) -> None:
-        time.sleep(self.seconds)
-
-    async def arun(self) -> None:
-        import asyncio
-
-        await asyncio.sleep(self.seconds)
 
 
 def drive(flow: Flow) -> Any:
