@@ -526,3 +526,11 @@ def test_the_global_api_key_never_turns_signing_off(aws, monkeypatch) -> None:
     monkeypatch.setattr(llmtap, "api_key", "sk-meant-for-openai")
     _ok(**KEYS)
     assert aws.last_request.headers["authorization"].startswith("AWS4-HMAC-SHA256 ")
+
+
+def test_container_uri_must_stay_local(aws, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://attacker.example/creds")
+    monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", CONTAINER_TOKEN)
+    with pytest.raises(llmtap.AuthenticationError, match="must be https, or http on a loopback"):
+        llmtap.completion(model=MODEL, messages=USER)
+    assert aws.requests == []

@@ -34,7 +34,8 @@ from ..wire import HttpRequest, HttpResponse, TransportError
 from . import aws_sigv4
 
 REFRESH_MARGIN = 300.0  # seconds before expiry at which cached temporary credentials are renewed
-FETCH_TIMEOUT = 2.0  # container/instance metadata: these answer fast or not at all
+FETCH_TIMEOUT = 2.0  # container credentials: a local agent answers fast or not at all
+IMDS_TIMEOUT = 1.0  # instance metadata, as the AWS SDKs: off EC2 nothing answers, so fail fast
 CONTAINER_HOST = "http://169.254.170.2"
 IMDS_ENDPOINT = "http://169.254.169.254"
 
@@ -311,6 +312,9 @@ def _container() -> Flow:
     if not (full or relative):
         return None
     url = full or CONTAINER_HOST + relative
+    if full and not _allowed_container_uri(full):
+        raise _fail("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http on a loopback or the container "
+                    "credentials address (169.254.170.2, 169.254.170.23): the authorization token is sent there")
     cached = _cache.get(("container", url))
     if cached is not None and cached.fresh():
         return cached
@@ -335,6 +339,24 @@ def _container() -> Flow:
     return creds
 
 
+def _allowed_container_uri(url: str) -> bool:
+    """The AWS SDKs' rule: an http full URI must stay on this host or the ECS/EKS agent."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname in ("localhost", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"):
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
 def _instance() -> Flow:
     if (os.environ.get("AWS_EC2_METADATA_DISABLED") or "").lower() == "true":
         return None
@@ -343,16 +365,16 @@ def _instance() -> Flow:
     if cached is not None and cached.fresh():
         return cached
     try:
-        token_answer = yield HttpRequest("PUT", base + "/latest/api/token", {"x-aws-ec2-metadata-token-ttl-seconds": "21600"}, b"", FETCH_TIMEOUT, False)
+        token_answer = yield HttpRequest("PUT", base + "/latest/api/token", {"x-aws-ec2-metadata-token-ttl-seconds": "21600"}, b"", IMDS_TIMEOUT, False)
         if token_answer.status != 200:
             return None
         headers = {"x-aws-ec2-metadata-token": token_answer.body.decode("utf-8", "replace").strip()}
         path = base + "/latest/meta-data/iam/security-credentials/"
-        role_answer = yield HttpRequest("GET", path, headers, None, FETCH_TIMEOUT, False)
+        role_answer = yield HttpRequest("GET", path, headers, None, IMDS_TIMEOUT, False)
         role = role_answer.body.decode("utf-8", "replace").strip().splitlines()[0] if role_answer.status == 200 and role_answer.body.strip() else None
         if not role:
             return None
-        response = yield HttpRequest("GET", path + quote(role, safe=""), headers, None, FETCH_TIMEOUT, False)
+        response = yield HttpRequest("GET", path + quote(role, safe=""), headers, None, IMDS_TIMEOUT, False)
     except TransportError:
         return None  # not on an instance
     creds = _from_json(response, "instance metadata")
