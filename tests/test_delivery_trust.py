@@ -316,3 +316,37 @@ def test_many_event_loops_leave_nothing_behind(openai_env) -> None:
     assert fds() <= base_fds + 2
     assert threading.active_count() <= base_threads + 1
     assert len(delivery.caller_loops) <= 1
+
+
+def test_otel_spans_are_exported_before_opentelemetry_shuts_down_at_exit(emulator) -> None:
+    pytest.importorskip("opentelemetry.sdk")  # installed by the test extra: never skipped on CI
+    done = _run_script(
+        """
+        import llmtap
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+        class Printing(SpanExporter):
+            def export(self, spans):
+                for span in spans:
+                    print("exported", span.name, flush=True)
+                return SpanExportResult.SUCCESS
+
+        # Created after import llmtap: its atexit shutdown runs before llmtap's atexit handler.
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(Printing(), schedule_delay_millis=60_000))
+        from llmtap.integrations.opentelemetry import OpenTelemetryLogger
+
+        class SlowSink(OpenTelemetryLogger):
+            def log_success_event(self, kwargs, response_obj, start_time, end_time):
+                import time
+                time.sleep(0.3)  # still pending when the script ends
+                super().log_success_event(kwargs, response_obj, start_time, end_time)
+
+        llmtap.callbacks = [SlowSink(tracer_provider=provider)]
+        llmtap.completion(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        """,
+        emulator,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "exported chat gpt-4o-mini" in done.stdout, (done.stdout, done.stderr)
