@@ -69,6 +69,7 @@ from .exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RouterRateLimitError,
     ServiceUnavailableError,
     Timeout,
     UnprocessableEntityError,
@@ -181,7 +182,7 @@ def __getattr__(name: str) -> Any:
         from .caching import Cache
 
         return Cache
-    if name in ("Router", "RouterRateLimitError"):
+    if name == "Router":
         from . import router
 
         return getattr(router, name)

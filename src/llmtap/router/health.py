@@ -16,6 +16,10 @@ from .. import exceptions as E
 
 MAX_COOLDOWN = 3600.0
 
+# The root of the errors a call raises: ``BaseAPIError`` in the peer's tree (where ``APIError``
+# is only LiteLLM's generic leaf), ``APIError`` where it is the root.
+API_ERRORS = getattr(E, "BaseAPIError", E.APIError)
+
 
 @dataclass
 class RetryPolicy:
@@ -96,7 +100,7 @@ def retryable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, (E.AuthenticationError, E.PermissionDeniedError)):
         return True  # on a sibling with another key; the caller checks there is one
-    if isinstance(exc, E.APIError):
+    if isinstance(exc, API_ERRORS):
         import llmtap
 
         return llmtap.retry_rules.should_retry(exc) or exc.status_code >= 500
@@ -127,7 +131,7 @@ def cooldown_for(exc: BaseException, cooldown_time: float, allowed_fails: int, p
         return Cooldown(True, True, cooldown_time, allowed_fails)
     if isinstance(exc, E.APIConnectionError):
         return Cooldown(True, False, cooldown_time, allowed_fails)
-    if isinstance(exc, E.APIError) and not isinstance(exc, E.BadRequestError):
+    if isinstance(exc, API_ERRORS) and not isinstance(exc, E.BadRequestError):
         status = exc.status_code or 500
         counts = status >= 500 or status in (408, 402)
         return Cooldown(counts, False, cooldown_time, allowed_fails)

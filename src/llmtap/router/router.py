@@ -574,7 +574,7 @@ class Router:
                 if req.mock_failure is not None and group == req.group and req.fallback_index == 0:
                     raise req.mock_failure
                 dep = yield from self._pick(req, group)
-            except (RouterRateLimitError, E.APIError) as exc:
+            except (RouterRateLimitError, health.API_ERRORS) as exc:
                 decision = self._decide(req, group, None, exc)
                 if decision.action == "fallback":
                     req.history.append({"model_group": group, "model_id": None, "error": type(exc).__name__})
