@@ -534,3 +534,15 @@ def test_container_uri_must_stay_local(aws, monkeypatch) -> None:
     with pytest.raises(llmtap.AuthenticationError, match="must be https, or http on a loopback"):
         llmtap.completion(model=MODEL, messages=USER)
     assert aws.requests == []
+
+
+@pytest.mark.parametrize("model", [
+    "bedrock/anthropic.claude-3-haiku-20240307-v1:0", "bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0",
+    "bedrock/converse/anthropic.claude-sonnet-4-20250514-v1:0", "bedrock/meta.llama3-1-70b-instruct-v1:0",
+    "bedrock/amazon.nova-lite-v1:0", "bedrock/amazon.titan-embed-text-v2:0", "bedrock/cohere.embed-english-v3",
+    "vertex_ai/gemini-2.0-flash", "vertex_ai/gemini-2.5-pro", "vertex_ai/claude-3-5-haiku@20241022",
+    "vertex_ai/claude-sonnet-4@20250514",
+])
+def test_cloud_models_are_priced(model) -> None:
+    info = llmtap.get_model_info(model)
+    assert info["input_cost_per_token"] > 0 and info["max_input_tokens"] or info["mode"] == "chat"
