@@ -300,3 +300,19 @@ def test_s_maxage_refuses_older_entries(openai_env) -> None:
     too_old = llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, caching=True, cache={"s-maxage": 0.01})
     assert not too_old._hidden_params.get("cache_hit")
     assert len(openai_env.requests) == 2
+
+
+def test_a_handler_with_its_own_parameter_names_still_gets_its_events(openai_env) -> None:
+    seen = []
+
+    class OwnNames(CustomLogger):
+        def log_pre_api_call(self, m, msgs, kw):
+            seen.append(("pre", m))
+
+        def log_success_event(self, kw, response, started, ended):
+            seen.append(("success", type(response).__name__))
+
+    llmtap.callbacks = [OwnNames()]
+    llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
+    assert llmtap.flush(5)
+    assert seen == [("pre", "gpt-4o-mini"), ("success", "ModelResponse")]

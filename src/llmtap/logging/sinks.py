@@ -100,6 +100,8 @@ def _by_keyword(function: Callable[..., Any], event: str) -> Callable[..., Any]:
     """CustomLogger hooks are called with keyword arguments, as the peer calls them (handlers
     written with ``**kw``, and mocks reading ``call_args.kwargs``, depend on it)."""
     names = _PRE_NAMES if event == PRE else _EVENT_NAMES
+    if not _takes_keywords(function, names):
+        return function  # a handler with its own parameter names gets them by position
     if len(names) == 3:
 
         def hook(a: Any, b: Any, c: Any) -> Any:
@@ -114,6 +116,17 @@ def _by_keyword(function: Callable[..., Any], event: str) -> Callable[..., Any]:
     hook.__qualname__ = getattr(function, "__qualname__", hook.__name__)
     hook.__wrapped__ = function  # type: ignore[attr-defined]
     return hook
+
+
+def _takes_keywords(function: Callable[..., Any], names: tuple[str, ...]) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return True
+    accepted = {p.name for p in parameters if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+    return set(names) <= accepted
 
 
 def _overrides(target: Any, name: str) -> bool:
