@@ -153,14 +153,34 @@ def _read_ini(path: str, config: bool) -> dict[str, dict[str, str]]:
     return out
 
 
+_profiles_seen: tuple[Any, dict[str, dict[str, str]]] | None = None
+
+
+def _stamp(path: str) -> tuple[str, Any]:
+    try:
+        found = os.stat(os.path.expanduser(path))
+    except OSError:
+        return path, None
+    return path, (found.st_mtime_ns, found.st_size, found.st_ino)
+
+
 def profiles() -> dict[str, dict[str, str]]:
-    """Every profile, the credentials file's keys over the config file's."""
+    """Every profile, the credentials file's keys over the config file's; read again only when
+    a file (or which file) changed, so a call costs two ``stat``s, not two INI parses."""
+    global _profiles_seen
+    config_path = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    creds_path = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    stamp = (_stamp(config_path), _stamp(creds_path))
+    seen = _profiles_seen
+    if seen is not None and seen[0] == stamp:
+        return seen[1]
     merged: dict[str, dict[str, str]] = {}
-    config = _read_ini(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config", True)
-    creds = _read_ini(os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", False)
+    config = _read_ini(config_path, True)
+    creds = _read_ini(creds_path, False)
     for source in (config, creds):
         for name, values in source.items():
             merged.setdefault(name, {}).update(values)
+    _profiles_seen = (stamp, merged)
     return merged
 
 
