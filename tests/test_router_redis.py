@@ -226,3 +226,20 @@ def test_redis_back_up_is_used_again(emus, caplog):
     finally:
         process.kill()
         process.wait(5)
+
+
+def test_hostile_state_in_redis_never_breaks_a_request(redis_server, namespace, emus, caplog):
+    import redis
+
+    models = [deployment("gpt", emus[0]), deployment("gpt", emus[1])]
+    router = make(redis_server, namespace, models, routing_strategy="latency-based-routing")
+    client = redis.Redis(host=redis_server.host, port=redis_server.port, password=redis_server.password)
+    for deployment_id in router.get_model_ids():
+        base = f"{namespace}:{{{deployment_id}}}:"
+        client.rpush(base + "lat", "not-a-number")
+        client.set(base + "busy", "NaN?")
+        client.hset(base + "tok", "garbage", "x")
+    with caplog.at_level(logging.WARNING, logger="llmtap"):
+        for _ in range(3):
+            assert router.completion("gpt", MESSAGES).choices
+    assert any("Redis" in r.getMessage() for r in caplog.records)  # said once, routed locally
