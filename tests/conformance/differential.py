@@ -53,6 +53,12 @@ ALLOWED: tuple[Allowed, ...] = (
         "The same, for a stream whose first chunks were already handed out.",
     ),
     Allowed(
+        "*: * #*: loop: llmtap none, peer caller",
+        "Sync hooks and plain functions never run inside the caller's event loop, where a "
+        "blocking one would stall the application (the peer runs them inline there); async hooks "
+        "of async calls do run on the caller's loop, as the peer's.",
+    ),
+    Allowed(
         "*: call *: hook *_api_call had*run when the call *",
         "The same: pre-/post-call hooks are delivered off the caller's path (llmtap.flush() waits "
         "for them); failure hooks, which the peer's users rely on, are not in this entry.",
@@ -267,21 +273,8 @@ ALLOWED: tuple[Allowed, ...] = (
     ),
 )
 
-# Differences still being fixed, each naming who fixes it. Must be empty when #12 is done.
-PENDING: tuple[Allowed, ...] = (
-    Allowed(
-        "*: * #*: loop: llmtap *, peer caller",
-        "TODO fixed by #12 (delivery: async hooks of async calls on the caller's loop).",
-    ),
-    Allowed(
-        "*: * #*: ran while the call was: llmtap raised, peer running",
-        "TODO fixed by #12 (delivery: failure hooks run before the raise).",
-    ),
-    Allowed(
-        "*: call *: hook *failure* had not run when the call raised (the peer's had)",
-        "TODO fixed by #12 (delivery: failure hooks run before the raise).",
-    ),
-)
+# Differences still being fixed, each naming who fixes it ("TODO ..."). Empty: #12 is done.
+PENDING: tuple[Allowed, ...] = ()
 
 
 def render_markdown() -> str:
