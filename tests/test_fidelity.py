@@ -205,6 +205,12 @@ def test_mock_timeout_waits_then_times_out_without_sending(openai_env) -> None:
     assert openai_env.requests == []
 
 
+def test_mock_timeout_without_a_timeout_never_sends(openai_env) -> None:
+    with pytest.raises(llmtap.Timeout):
+        llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, mock_timeout=True)
+    assert openai_env.requests == []
+
+
 async def test_async_mock_timeout(openai_env) -> None:
     with pytest.raises(llmtap.Timeout):
         await llmtap.acompletion(model="gpt-4o-mini", messages=MESSAGES, mock_timeout=True, timeout=0.05)

@@ -81,9 +81,11 @@ class CacheSet:
 def _flow(call: Call) -> Flow:
     record = call.record
     try:
-        if call.mock_timeout and call.timeout is not None:
-            # The peer's mock_timeout: wait out the timeout, then time out; nothing is sent.
-            yield Sleep(call.timeout)
+        if call.mock_timeout:
+            # The peer's mock_timeout: wait out the timeout, then time out; nothing is ever sent
+            # (with no timeout= there is nothing to wait out: it times out at once).
+            if call.timeout is not None:
+                yield Sleep(call.timeout)
             raise Timeout("This is a mock timeout error", llm_provider=call.provider_name, model=call.model)
         plan = call.cache_plan
         mock = call.mock_response is not None
