@@ -21,7 +21,8 @@ from .conftest import MESSAGES
         (Fault(403), llmtap.PermissionDeniedError),
         (Fault(404), llmtap.NotFoundError),
         (Fault(409), llmtap.ConflictError),
-        (Fault(422), llmtap.UnprocessableEntityError),
+        (Fault(422), llmtap.BadRequestError),  # as the peer maps a provider's 422
+        (Fault(502), llmtap.BadGatewayError),
         (Fault(429), llmtap.RateLimitError),
         (Fault(500), llmtap.InternalServerError),
         (Fault(503), llmtap.ServiceUnavailableError),
@@ -41,7 +42,9 @@ def test_status_maps_to_error_class(openai_env, fault, cls, mode) -> None:
     assert error.status_code == fault.status
     assert error.llm_provider == "openai" and error.model == "gpt-4o-mini"
     assert error.message  # the provider's own words
-    assert isinstance(error, llmtap.APIError)
+    assert isinstance(error, llmtap.OpenAIError)
+    # The peer's tree: its generic APIError is a sibling, not the base, of the status classes.
+    assert not isinstance(error, llmtap.APIError)
 
 
 def test_provider_message_is_kept(openai_env) -> None:

@@ -44,7 +44,7 @@ def _chat(args: argparse.Namespace) -> int:
             if chunk.choices and chunk.choices[0].delta.content:
                 sys.stdout.write(chunk.choices[0].delta.content)
                 sys.stdout.flush()
-    except llmtap.APIError as exc:
+    except llmtap.OpenAIError as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 1
     print()

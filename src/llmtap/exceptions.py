@@ -1,45 +1,67 @@
-"""Errors shaped like the OpenAI SDK's, so handlers written for LiteLLM keep catching them.
+"""Errors shaped like LiteLLM's, so handlers written for it keep catching them.
 
-Every error a call can raise is one of these, whatever the provider said on the wire::
+The tree is the peer's, which is the OpenAI SDK's tree with LiteLLM's classes hung on it: not every
+class is under ``APIError`` (in LiteLLM ``except litellm.APIError`` does not catch a rate limit,
+and frameworks such as OpenHands rely on that to pick what they retry)::
 
-    APIError
-    ├── APIConnectionError               the request never got an answer
-    │   └── APITimeoutError (= Timeout)
-    ├── APIResponseValidationError       an answer we could not read (not JSON, stream cut)
-    └── APIStatusError                   the provider answered with an error status
-        ├── BadRequestError              400 (and bad input caught before sending)
-        │   ├── ContextWindowExceededError
-        │   ├── ContentPolicyViolationError
-        │   └── UnsupportedParamsError
-        ├── AuthenticationError          401 (and a missing key)
-        ├── PermissionDeniedError        403
-        ├── NotFoundError                404
-        ├── ConflictError                409
-        ├── UnprocessableEntityError     422
-        ├── RateLimitError               429
-        ├── InternalServerError          500 and other 5xx
-        └── ServiceUnavailableError      503, 529
-    RouterRateLimitError(ValueError)     the Router: no deployment can take the call now
+    OpenAIError                              (openai.OpenAIError)
+    └── BaseAPIError                         (openai.APIError)
+        ├── APIError                         any other status; LiteLLM's generic error
+        ├── APIConnectionError               the request never got an answer
+        │   └── Timeout (= APITimeoutError)  408, 504 and read/connect timeouts
+        ├── APIResponseValidationError       an answer we could not read (not JSON, stream cut)
+        │   └── JSONSchemaValidationError    the answer does not match the requested schema
+        └── APIStatusError                   the provider answered with an error status
+            ├── BadRequestError              400, 422 (as LiteLLM maps it), bad input caught early
+            │   ├── ContextWindowExceededError
+            │   ├── ContentPolicyViolationError
+            │   ├── UnsupportedParamsError
+            │   ├── ImageFetchError
+            │   ├── RejectedRequestError
+            │   └── LiteLLMUnknownProvider
+            ├── InvalidRequestError          (deprecated LiteLLM name, a 400)
+            ├── AuthenticationError          401 (and a missing key)
+            ├── PermissionDeniedError        403
+            ├── NotFoundError                404
+            ├── ConflictError                409
+            ├── UnprocessableEntityError     (422 when raised by hand; calls map 422 to BadRequest)
+            ├── RateLimitError               429
+            ├── InternalServerError          500 and other 5xx
+            ├── BadGatewayError              502
+            └── ServiceUnavailableError      503, 529
+    BudgetExceededError(Exception), RouterRateLimitError(ValueError): raised by budgets and the Router
+
+Where the ``openai`` package is in use, ``except openai.RateLimitError`` catches
+``llmtap.RateLimitError`` as it catches the peer's: the first time an llmtap error is built while
+``openai`` is imported, each class above gets its OpenAI counterpart appended to its bases (the
+names in parentheses and the obvious pairs). ``import llmtap`` never imports openai; ``except``
+matching uses real subclassing (not ``__subclasscheck__``), which is why virtual subclasses
+would not do.
 
 Each carries ``status_code``, ``llm_provider``, ``model``, ``message`` (the provider's own words),
-``body`` (the decoded error body when there was one) and ``headers``.
+``body`` (the decoded error body when there was one) and ``headers``. Constructors take the
+peer's positional order for each class (``APIError(status_code, message, llm_provider, model)``,
+``BadRequestError(message, model, llm_provider)``, ``RateLimitError(message, llm_provider, model)``...).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
 
-class APIError(Exception):
+class OpenAIError(Exception):
+    """Root of every error a call raises (the place of ``openai.OpenAIError``)."""
+
     status_code: int = 500
-    _positional = ("llm_provider", "model")
+    _positional: tuple[str, ...] = ("llm_provider", "model")
 
     def __init__(
         self,
-        message: str = "",
+        message: Any = "",
         *args: Any,
         llm_provider: str | None = None,
         model: str | None = None,
@@ -53,12 +75,16 @@ class APIError(Exception):
         num_retries: int | None = None,
         **extra: Any,
     ) -> None:
+        if not _grafted and "openai" in sys.modules:
+            _graft_openai()
+        if isinstance(message, BaseException) and not args:  # OpenAIError(original_exception)
+            message = str(message)
         named = dict(zip(self._positional, args, strict=False))
         llm_provider = llm_provider or named.get("llm_provider")
         model = model or named.get("model")
         if status_code is not None:
             self.status_code = status_code
-        self.message = str(message)
+        self.message = "" if message is None else str(message)
         self.llm_provider = llm_provider
         self.model = model
         self.response = response
@@ -71,7 +97,9 @@ class APIError(Exception):
         self.retry_after: float | None = parse_retry_after(self.headers)
         for key, value in extra.items():
             setattr(self, key, value)
-        super().__init__(self.message)
+        # Not super(): once grafted, the next class in the MRO is an openai class whose
+        # __init__ wants an httpx request/response we do not have.
+        Exception.__init__(self, self.message)
 
     def __str__(self) -> str:
         where = f" ({self.llm_provider}, model={self.model})" if self.llm_provider else ""
@@ -82,23 +110,71 @@ class APIError(Exception):
         error = self.body.get("error") if isinstance(self.body, dict) else None
         return error.get("code") if isinstance(error, dict) else None
 
+    @property
+    def type(self) -> str | None:  # openai.APIError.type
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return error.get("type") if isinstance(error, dict) else None
 
-class APIConnectionError(APIError):
+    @property
+    def param(self) -> str | None:  # openai.APIError.param
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return error.get("param") if isinstance(error, dict) else None
+
+
+class BaseAPIError(OpenAIError):
+    """Any error about a call (the place of ``openai.APIError``, which is not LiteLLM's)."""
+
+
+class APIError(BaseAPIError):
+    """LiteLLM's generic error: a status no other class covers. ``APIError(status_code, message,
+    llm_provider, model)`` as in the peer; ``APIError(message)`` works too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+            kwargs.setdefault("status_code", args[0])
+            args = args[1:]
+        super().__init__(*args, **kwargs)
+
+
+class APIConnectionError(BaseAPIError):
     status_code = 500
 
 
 class APITimeoutError(APIConnectionError):
     status_code = 408
+    _positional = ("model", "llm_provider")
 
 
 Timeout = APITimeoutError
 
 
-class APIResponseValidationError(APIError):
+class APIResponseValidationError(BaseAPIError):
     status_code = 500
 
 
-class APIStatusError(APIError):
+class JSONSchemaValidationError(APIResponseValidationError):
+    """The answer is not valid against the schema asked for (``raw_response``, ``schema``)."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        llm_provider: str | None = None,
+        raw_response: str = "",
+        schema: Any = "",
+        message: str | None = None,
+        **extra: Any,
+    ) -> None:
+        self.raw_response = raw_response
+        self.schema = schema
+        if message is None:
+            message = (
+                f"model={model} returned an invalid response={raw_response!r} for schema={schema}. "
+                "The raw response is in `e.raw_response`"
+            )
+        super().__init__(message, llm_provider=llm_provider, model=model, **extra)
+
+
+class APIStatusError(BaseAPIError):
     pass
 
 
@@ -116,7 +192,26 @@ class ContentPolicyViolationError(BadRequestError):
 
 
 class UnsupportedParamsError(BadRequestError):
+    _positional = ("llm_provider", "model")
+
+
+class ImageFetchError(BadRequestError):
+    """An image URL in the messages could not be fetched."""
+
+
+class RejectedRequestError(BadRequestError):
     pass
+
+
+class LiteLLMUnknownProvider(BadRequestError):
+    pass
+
+
+class InvalidRequestError(APIStatusError):
+    """LiteLLM's deprecated name for a 400 (``openai.BadRequestError`` underneath, not ours)."""
+
+    status_code = 400
+    _positional = ("model", "llm_provider")
 
 
 class AuthenticationError(APIStatusError):
@@ -129,6 +224,7 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     status_code = 404
+    _positional = ("model", "llm_provider")
 
 
 class ConflictError(APIStatusError):
@@ -137,6 +233,7 @@ class ConflictError(APIStatusError):
 
 class UnprocessableEntityError(APIStatusError):
     status_code = 422
+    _positional = ("model", "llm_provider")
 
 
 class RateLimitError(APIStatusError):
@@ -147,19 +244,116 @@ class InternalServerError(APIStatusError):
     status_code = 500
 
 
+class BadGatewayError(APIStatusError):
+    status_code = 502
+
+
 class ServiceUnavailableError(APIStatusError):
     status_code = 503
 
 
-_BY_STATUS: dict[int, type[APIStatusError]] = {
+class BudgetExceededError(Exception):
+    """A budget ran out (``current_cost``, ``max_budget``); not an API error, as in the peer."""
+
+    def __init__(self, current_cost: float, max_budget: float, message: str | None = None, **extra: Any) -> None:
+        self.current_cost = current_cost
+        self.max_budget = max_budget
+        self.status_code = 400
+        self.llm_provider = extra.pop("llm_provider", None) or ""
+        self.message = message or f"Budget has been exceeded! Current cost: {current_cost}, Max budget: {max_budget}"
+        for key, value in extra.items():
+            setattr(self, key, value)
+        super().__init__(self.message)
+
+
+class RouterRateLimitError(ValueError):
+    """No deployment of a model group can take the call now (the Router's cooldowns)."""
+
+    def __init__(
+        self,
+        model: str = "",
+        cooldown_time: float = 0.0,
+        enable_pre_call_checks: bool = False,
+        cooldown_list: list | None = None,
+    ) -> None:
+        self.model = model
+        self.cooldown_time = cooldown_time
+        self.enable_pre_call_checks = enable_pre_call_checks
+        self.cooldown_list = cooldown_list or []
+        self.message = f"No deployments available for selected model, Try again in {cooldown_time} seconds. Passed model={model}."
+        super().__init__(self.message)
+
+
+# Provider-named errors some frameworks import; in the peer each is that provider's base error.
+class AzureOpenAIError(BaseAPIError):
+    pass
+
+
+class AnthropicError(BaseAPIError):
+    pass
+
+
+class OpenAILikeError(BaseAPIError):
+    pass
+
+
+# -- the openai graft ---------------------------------------------------------------------------
+
+_OPENAI_PAIRS = (
+    ("OpenAIError", "OpenAIError"),
+    ("BaseAPIError", "APIError"),
+    ("APIConnectionError", "APIConnectionError"),
+    ("APITimeoutError", "APITimeoutError"),
+    ("APIResponseValidationError", "APIResponseValidationError"),
+    ("APIStatusError", "APIStatusError"),
+    ("BadRequestError", "BadRequestError"),
+    ("InvalidRequestError", "BadRequestError"),
+    ("AuthenticationError", "AuthenticationError"),
+    ("PermissionDeniedError", "PermissionDeniedError"),
+    ("NotFoundError", "NotFoundError"),
+    ("ConflictError", "ConflictError"),
+    ("UnprocessableEntityError", "UnprocessableEntityError"),
+    ("RateLimitError", "RateLimitError"),
+    ("InternalServerError", "InternalServerError"),
+)
+_grafted = False
+
+
+def _graft_openai() -> bool:
+    """Make each class a real subclass of its ``openai`` counterpart (see the module docstring).
+
+    Runs once, when an error is first built with ``openai`` imported; returns whether it did.
+    """
+    global _grafted
+    openai = sys.modules.get("openai")
+    theirs = {name: getattr(openai, name, None) for _, name in _OPENAI_PAIRS}
+    if openai is None or not all(isinstance(cls, type) for cls in theirs.values()):
+        return False  # not imported, or only half imported: try again next time
+    _grafted = True
+    here = globals()
+    for ours_name, their_name in _OPENAI_PAIRS:
+        ours, other = here[ours_name], theirs[their_name]
+        if not issubclass(ours, other):
+            try:
+                ours.__bases__ = (*ours.__bases__, other)
+            except TypeError:  # an openai release with an incompatible layout: catch by name only
+                pass
+    return True
+
+
+_BY_STATUS: dict[int, type[BaseAPIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    408: APITimeoutError,
     409: ConflictError,
-    422: UnprocessableEntityError,
+    422: BadRequestError,
     429: RateLimitError,
+    500: InternalServerError,
+    502: BadGatewayError,
     503: ServiceUnavailableError,
+    504: APITimeoutError,
     529: ServiceUnavailableError,
 }
 
@@ -182,9 +376,9 @@ def error_for_status(
     body: Any = None,
     headers: dict | None = None,
     code: str | None = None,
-) -> APIError:
+) -> BaseAPIError:
     """Pick the error class for a provider's error answer; 400s are refined by their message."""
-    cls: type[APIError]
+    cls: type[BaseAPIError]
     if status == 400 or (status == 413 and "token" in message.lower()):
         text = f"{code or ''} {message}".lower()
         if any(hint in text for hint in _CONTEXT_WINDOW_HINTS):
@@ -197,10 +391,8 @@ def error_for_status(
         cls = _BY_STATUS[status]
     elif status >= 500:
         cls = InternalServerError
-    elif status == 408:
-        cls = APITimeoutError
     else:
-        cls = APIStatusError
+        cls = APIError
     return cls(
         message,
         llm_provider=provider,

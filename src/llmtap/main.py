@@ -19,7 +19,7 @@ from typing import Any
 from . import settings as _settings
 from .call import Call, prepare
 from .cost import response_cost
-from .exceptions import APIError, BadRequestError, Timeout
+from .exceptions import APIError, BadRequestError, OpenAIError, Timeout
 from .logging import sinks as _sinks
 from .logging.delivery import await_failure_hooks, wait_for_failure_hooks
 from .logging.record import new_record
@@ -268,7 +268,7 @@ def _mock_flow(call: Call) -> Flow:
         if error is not None:
             raise error
     if isinstance(mock, BaseException):
-        if isinstance(mock, APIError):
+        if isinstance(mock, OpenAIError):
             mock.llm_provider = mock.llm_provider or call.provider_name
             mock.model = mock.model or call.model
         raise mock

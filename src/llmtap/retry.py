@@ -13,7 +13,7 @@ import logging
 import random
 from dataclasses import dataclass
 
-from .exceptions import APIConnectionError, APIStatusError
+from .exceptions import APIConnectionError, APIError, APIStatusError
 
 logger = logging.getLogger("llmtap")
 
@@ -43,7 +43,7 @@ class RetryRules:
     def _decide(self, error: BaseException) -> tuple[bool, str]:
         if isinstance(error, APIConnectionError):
             return True, "no usable answer (connection, timeout or cut read)"
-        if isinstance(error, APIStatusError):
+        if isinstance(error, (APIStatusError, APIError)):  # APIError: any other status
             should = error.headers.get("x-should-retry")
             if should in ("true", "false"):
                 return should == "true", f"the server said x-should-retry: {should}"
