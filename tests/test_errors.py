@@ -133,7 +133,7 @@ def test_body_that_is_not_json_is_a_clear_error(openai_env, mode) -> None:
 
 def test_html_error_page_keeps_its_text(openai_env) -> None:
     openai_env.push(Fault(502, body=b"<html>Bad Gateway</html>", content_type="text/html"))
-    with pytest.raises(llmtap.InternalServerError, match="Bad Gateway"):
+    with pytest.raises(llmtap.BadGatewayError, match="Bad Gateway"):
         llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
 
 
