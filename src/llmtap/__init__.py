@@ -206,3 +206,10 @@ def __getattr__(name: str) -> Any:
 
         return model_list()
     raise AttributeError(f"module 'llmtap' has no attribute {name!r}")
+
+
+def install_as_litellm() -> None:
+    """Make ``import litellm`` (and ``litellm.<submodule>``) give llmtap; see llmtap/dropin.py."""
+    from .dropin import install_as_litellm as install
+
+    install()
