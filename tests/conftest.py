@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 import llmtap
+from llmtap.providers.openai import OpenAI
 from llmtap.retry import RetryRules
+
+PEER_DEFAULT_RETRIES = OpenAI.default_retries  # before any test turns it off
 
 pytest_plugins = ["llmtap.testing.pytest_plugin"]
 
@@ -34,6 +37,9 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch):
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(llmtap, "retry_rules", FAST_RETRIES)
+    # Tests count requests exactly: no retries unless a test asks for them (the default, the
+    # peer's, is 2 for OpenAI-shaped providers; tests/test_dropin.py checks it).
+    monkeypatch.setattr(OpenAI, "default_retries", 0)
     yield
     assert llmtap.flush(timeout=10), "callback deliveries still pending after the test"
     llmtap.callbacks = []

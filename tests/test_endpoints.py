@@ -355,7 +355,7 @@ def test_completion_with_retries_is_one_call(env, events, is_async) -> None:
 @both
 def test_responses_stream_error_event_and_garbage(env, events, is_async) -> None:
     env.push(Fault(200, "model overloaded", mid_stream=True))
-    with pytest.raises(llmtap.APIError, match="model overloaded"):
+    with pytest.raises(llmtap.InternalServerError, match="model overloaded"):
         _stream(is_async, model="gpt-4o-mini", input="x")
     env.push(Fault(200, malformed=True))
     with pytest.raises(llmtap.APIResponseValidationError, match="not JSON"):

@@ -98,7 +98,7 @@ def test_parameters_mistral_does_not_take_are_refused_before_sending(mistral_env
 
 
 def test_mistral_error_bodies_become_clear_errors(mistral_env) -> None:
-    with pytest.raises(llmtap.UnprocessableEntityError) as caught:
+    with pytest.raises(llmtap.BadRequestError) as caught:
         llmtap.completion(model="mistral/mistral-small-latest", messages=MESSAGES, extra_body={"bogus": 1})
     assert "body.bogus: Extra inputs are not permitted" in caught.value.message
     assert caught.value.llm_provider == "mistral"

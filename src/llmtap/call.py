@@ -103,6 +103,8 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
     for name, value in kwargs.items():
         if value is None:
             continue
+        if name == "response_format" and isinstance(value, type):
+            value = P.response_format_from_class(value, model)
         types = table.get(name)
         if types is not None:
             P.check_type(name, value, types, model)
@@ -127,6 +129,8 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
     if timeout is not None and timeout <= 0:
         raise BadRequestError(f"timeout must be positive, got {timeout!r}", model=model)
     retries = lib.get("num_retries", lib.get("max_retries", settings.num_retries))
+    if retries is None and provider is not None:
+        retries = provider.default_retries  # the peer's: its OpenAI client retries twice
     if retries is not None and retries < 0:
         raise BadRequestError(f"num_retries must be >= 0, got {retries!r}", model=model)
     headers = lib.get("extra_headers") or lib.get("headers")

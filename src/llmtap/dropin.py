@@ -47,7 +47,7 @@ class _ForwardingModule(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        import llmtap
+        llmtap = sys.modules[TARGET]
 
         return getattr(llmtap, name)
 
@@ -100,13 +100,28 @@ def install_as_litellm() -> None:
         )
     for name in real:
         del sys.modules[name]
-    import llmtap
+    llmtap = sys.modules[TARGET]  # the package itself, already imported
 
     sys.modules[ALIAS] = llmtap
+    _answer_to_peer_module_names()
     from . import exceptions
 
     if "openai" in sys.modules:
         exceptions._graft_openai()
+
+
+def _answer_to_peer_module_names() -> None:
+    """Some frameworks recognise the peer's types by module name (DSPy's streaming checks that
+    a chunk's class is ``ModelResponseStream`` from a ``litellm`` module). Once ``litellm`` IS
+    llmtap, the response types say they live where the peer keeps them — and since
+    ``litellm.types.utils`` now resolves to llmtap's module, pickling still finds them. Without
+    install_as_litellm() they keep their own module name."""
+    from . import types as llmtap_types
+
+    for name in dir(llmtap_types):
+        value = getattr(llmtap_types, name)
+        if isinstance(value, type) and value.__module__ == llmtap_types.__name__:
+            value.__module__ = ALIAS + ".types.utils"
 
 
 def uninstall_as_litellm() -> None:

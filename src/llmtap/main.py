@@ -19,7 +19,7 @@ from typing import Any
 from . import settings as _settings
 from .call import Call, prepare
 from .cost import response_cost
-from .exceptions import APIError, BadRequestError, OpenAIError, Timeout
+from .exceptions import BadRequestError, OpenAIError, Timeout
 from .logging import sinks as _sinks
 from .logging.delivery import await_failure_hooks, wait_for_failure_hooks
 from .logging.record import new_record

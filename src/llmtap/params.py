@@ -324,6 +324,33 @@ SECRET_PARAMS = frozenset({
 })
 
 
+def response_format_from_class(cls: type, model: str) -> dict:
+    """``response_format=<pydantic class>`` as the peer sends it: a strict json_schema."""
+    schema_of = getattr(cls, "model_json_schema", None)
+    if not callable(schema_of):
+        raise BadRequestError(
+            f"response_format must be a dict or a pydantic model class, got the class {cls.__name__}",
+            model=model,
+        )
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": cls.__name__, "schema": _strict_schema(schema_of()), "strict": True},
+    }
+
+
+def _strict_schema(node: Any) -> Any:
+    """OpenAI's strict mode: every object closed, every property required, no defaults."""
+    if isinstance(node, list):
+        return [_strict_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _strict_schema(value) for key, value in node.items() if key != "default"}
+    if out.get("type") == "object" or "properties" in out:
+        out["additionalProperties"] = False
+        out["required"] = list(out.get("properties", {}))
+    return out
+
+
 def check_type(name: str, value: Any, types: tuple[type, ...], model: str) -> None:
     if value is None:
         return

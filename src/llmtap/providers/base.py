@@ -164,6 +164,9 @@ class Provider:
     default_base: ClassVar[str | None] = None
     default_version: ClassVar[str | None] = None
     needs_key: ClassVar[bool] = True
+    # Retries when the caller sets none (num_retries / llmtap.num_retries): the peer's default
+    # for this provider's client.
+    default_retries: ClassVar[int] = 0
     key_optional_at_custom_base: ClassVar[bool] = False
     # Whether ``llmtap.api_key`` (the key for every provider) applies; False where a key changes
     # how the call authenticates (a Bedrock API key replaces SigV4, a Vertex key its OAuth).

@@ -81,6 +81,7 @@ class OpenAI(Provider):
     default_base = "https://api.openai.com/v1"
     text_completion = "by_model"
     secret_headers = frozenset({"authorization"})
+    default_retries = 2  # the peer's OpenAI client retries 429s, 5xx and timeouts twice
     module_key = "openai_key"
     bare_prefixes = (
         "gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-", "davinci", "babbage", "omni-moderation",
