@@ -266,24 +266,6 @@ class BudgetExceededError(Exception):
         super().__init__(self.message)
 
 
-class RouterRateLimitError(ValueError):
-    """No deployment of a model group can take the call now (the Router's cooldowns)."""
-
-    def __init__(
-        self,
-        model: str = "",
-        cooldown_time: float = 0.0,
-        enable_pre_call_checks: bool = False,
-        cooldown_list: list | None = None,
-    ) -> None:
-        self.model = model
-        self.cooldown_time = cooldown_time
-        self.enable_pre_call_checks = enable_pre_call_checks
-        self.cooldown_list = cooldown_list or []
-        self.message = f"No deployments available for selected model, Try again in {cooldown_time} seconds. Passed model={model}."
-        super().__init__(self.message)
-
-
 # Provider-named errors some frameworks import; in the peer each is that provider's base error.
 class AzureOpenAIError(BaseAPIError):
     pass
