@@ -142,7 +142,9 @@ def test_key_ignores_metadata_and_key_but_not_sampling() -> None:
     base = key()
     assert key(metadata={"a": 1}) == base
     assert key(api_key="another-key") == base
-    assert key(user="someone", timeout=3, num_retries=2) == base
+    assert key(timeout=3, num_retries=2) == base
+    assert key(user="someone") != base  # a different end user may get a different answer
+    assert key(api_base="http://elsewhere/v1") != base  # another deployment
     assert key(temperature=0.5) != base
     assert key(tools=[{"type": "function", "function": {"name": "f"}}]) != base
     assert key(response_format={"type": "json_object"}) != base

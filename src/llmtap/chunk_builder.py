@@ -4,10 +4,12 @@
 chunk objects and plain OpenAI-shaped dicts alike without converting them) and builds the
 response once at the end; ``stream_chunk_builder`` is LiteLLM's function on top of it.
 
-Per choice index: the role, the content concatenated (None if none ever came), tool-call
-deltas merged by their ``index`` (id, type and name from the first delta that has them,
-arguments concatenated), the legacy ``function_call`` merged the same way, ``reasoning_content``
-and logprobs concatenated, and the last non-null ``finish_reason``. Usage is the last usage a
+Per choice index: the role, the content concatenated (None if none ever came; content sent as
+a list of parts contributes its text parts), tool-call deltas merged by their ``index`` (id,
+type and name from the first delta that has them, arguments concatenated; arguments sent as a
+JSON object are encoded), the legacy ``function_call`` merged the same way,
+``reasoning_content`` and logprobs concatenated, and the last non-null ``finish_reason``. A
+chunk of the wrong shape (``choices`` not a list, content a number) raises ``ValueError``. Usage is the last usage a
 chunk carried; without one it is estimated (``tokens.token_counter``) and the response is marked
 ``_hidden_params["usage_estimated"] = True``.
 """
@@ -79,9 +81,13 @@ class ChunkAssembler:
             self._usage = usage
         if not choices:
             return
+        if type(choices) is not list:
+            raise ValueError(f"chunk choices must be a list, got {type(choices).__name__}")
         states = self._choices
         for choice in choices:
             c = _fields(choice)
+            if not isinstance(c, dict):
+                raise ValueError(f"chunk choice must be an object, got {type(choice).__name__}")
             index = c.get("index") or 0
             state = states.get(index)
             if state is None:
@@ -95,15 +101,17 @@ class ChunkAssembler:
             if self._text:
                 text = c.get("text")
                 if text:
-                    state.parts.append(text)
+                    state.parts.append(text if type(text) is str else _text(text, "text"))
                 continue
             delta = c.get("delta")
             if not delta:
                 continue
             d = _fields(delta)
+            if not isinstance(d, dict):
+                raise ValueError(f"chunk delta must be an object, got {type(delta).__name__}")
             content = d.get("content")
             if content:
-                state.parts.append(content)
+                state.parts.append(content if type(content) is str else _text(content, "delta.content"))
             role = d.get("role")
             if role:
                 state.role = role
@@ -117,13 +125,22 @@ class ChunkAssembler:
             if reasoning:
                 if state.reasoning is None:
                     state.reasoning = []
-                state.reasoning.append(reasoning)
+                state.reasoning.append(reasoning if type(reasoning) is str else _text(reasoning, "reasoning_content"))
+
+    def unfinished(self, expected: int) -> int:
+        """How many of the ``expected`` choices have not said they are finished."""
+        done = sum(1 for index, state in self._choices.items() if state.finish_reason and 0 <= index < expected)
+        return expected - done
 
     @staticmethod
     def _add_tool_calls(state: _ChoiceState, tool_calls: list) -> None:
         tools = state.tools
+        if type(tool_calls) is not list:
+            raise ValueError(f"delta.tool_calls must be a list, got {type(tool_calls).__name__}")
         for call in tool_calls:
             t = _fields(call)
+            if not isinstance(t, dict):
+                raise ValueError(f"a tool-call delta must be an object, got {type(call).__name__}")
             index = t.get("index") or 0
             slot = tools.get(index)
             if slot is None:
@@ -135,20 +152,24 @@ class ChunkAssembler:
             function = t.get("function")
             if function:
                 f = _fields(function)
+                if not isinstance(f, dict):
+                    raise ValueError(f"a tool-call function must be an object, got {type(function).__name__}")
                 if slot[2] is None and f.get("name"):
                     slot[2] = f["name"]
                 if f.get("arguments"):
-                    slot[3].append(f["arguments"])
+                    slot[3].append(_arguments(f["arguments"]))
 
     @staticmethod
     def _add_function_call(state: _ChoiceState, function_call: Any) -> None:
         f = _fields(function_call)
+        if not isinstance(f, dict):
+            raise ValueError(f"delta.function_call must be an object, got {type(function_call).__name__}")
         if state.function is None:
             state.function = [None, []]
         if state.function[0] is None and f.get("name"):
             state.function[0] = f["name"]
         if f.get("arguments"):
-            state.function[1].append(f["arguments"])
+            state.function[1].append(_arguments(f["arguments"]))
 
     @staticmethod
     def _add_logprobs(state: _ChoiceState, logprobs: Any) -> None:
@@ -201,6 +222,32 @@ class ChunkAssembler:
         if estimated:
             response._hidden_params["usage_estimated"] = True
         return response
+
+
+def _text(content: Any, where: str) -> str:
+    """Content sent as a list of parts: its text parts, joined. Anything else is malformed."""
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            elif not isinstance(part, dict):
+                raise ValueError(f"{where} parts must be objects, got {type(part).__name__}")
+        return "".join(texts)
+    raise ValueError(f"{where} must be a string or a list of parts, got {type(content).__name__}")
+
+
+def _arguments(arguments: Any) -> str:
+    """Tool arguments as the JSON text OpenAI sends, even when a server sent them as an object."""
+    if type(arguments) is str:
+        return arguments
+    if isinstance(arguments, (dict, list)):
+        import json
+
+        return json.dumps(arguments, ensure_ascii=False)
+    raise ValueError(f"tool-call arguments must be a string or an object, got {type(arguments).__name__}")
 
 
 def _completion_tokens(state: _ChoiceState) -> int:

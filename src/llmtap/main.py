@@ -16,6 +16,7 @@ import time
 from collections.abc import Generator
 from typing import Any
 
+from . import answers
 from . import settings as _settings
 from .call import Call, prepare
 from .cost import response_cost
@@ -52,10 +53,10 @@ class CacheGet:
         self.plan = plan
 
     def run(self) -> Any:
-        return self.plan.backend.get(self.plan.key)
+        return self.plan.get()
 
     async def arun(self) -> Any:
-        return await self.plan.backend.aget(self.plan.key)
+        return await self.plan.aget()
 
 
 class CacheSet:
@@ -66,16 +67,10 @@ class CacheSet:
         self.value = value
 
     def run(self) -> None:
-        ttl = self.plan.ttl
-        if ttl is not None and ttl <= 0:
-            return  # ttl=0: expired at once, as the peer reads it (not "never expires")
-        self.plan.backend.set(self.plan.key, self.value, ttl)
+        self.plan.set(self.value)
 
     async def arun(self) -> None:
-        ttl = self.plan.ttl
-        if ttl is not None and ttl <= 0:
-            return
-        await self.plan.backend.aset(self.plan.key, self.value, ttl)
+        await self.plan.aset(self.value)
 
 
 def _flow(call: Call) -> Flow:
@@ -146,7 +141,9 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
     if plan is not None and plan.write and not call.stream:
         from .caching import encode_entry
 
-        yield CacheSet(plan, encode_entry(call, result))
+        entry = encode_entry(call, result)
+        if entry is not None:
+            yield CacheSet(plan, entry)
     return result
 
 
@@ -185,8 +182,8 @@ def _embedding_cache_flow(call: Call, plan: Any) -> Flow:
         return result
     call.input = items[missing[0]] if single else [items[i] for i in missing]
     fresh = yield from _provider_flow(call, None, log_success=False)
-    for position, i in enumerate(missing):
-        vectors[i] = fresh.data[position].embedding
+    for i, vector in zip(missing, E.by_index(call, fresh, len(missing)), strict=True):
+        vectors[i] = vector
         if plan.write:
             yield CacheSet(CachePlan(plan.backend, keys[i], False, True, plan.ttl), E.encode_item(vectors[i]))
     result = fresh
@@ -214,7 +211,7 @@ def _answer(call: Call, response: HttpResponse, provider: Any = None, log_succes
         else:
             original = response.body.decode("utf-8", "replace")
         record.post_call(original, response.headers)
-    result = provider.parse_response(call, response)
+    result = answers.parse(call, provider.parse_response, response)
     hidden = result._hidden_params
     hidden["custom_llm_provider"] = call.provider_name
     hidden["api_base"] = call.api_base

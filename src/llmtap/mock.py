@@ -118,7 +118,7 @@ def stream_from_response(data: dict) -> list[bytes]:
         index = choice.get("index", 0)
         message = choice.get("message") or {}
         events.append({**base, "choices": [{"index": index, "delta": {"role": message.get("role", "assistant"), "content": ""}, "finish_reason": None}]})
-        for piece in _PIECES.findall(message.get("content") or ""):
+        for piece in _PIECES.findall(_text(message.get("content"))):
             events.append({**base, "choices": [{"index": index, "delta": {"content": piece}, "finish_reason": None}]})
         calls = message.get("tool_calls") or []
         if calls:
@@ -128,6 +128,13 @@ def stream_from_response(data: dict) -> list[bytes]:
     if events:
         events[-1]["usage"] = data.get("usage")
     return _sse(events)
+
+
+def _text(content: Any) -> str:
+    """Message content as text: a string, or the text parts of a list of content parts."""
+    if isinstance(content, list):
+        return "".join(p.get("text") or "" for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return content if isinstance(content, str) else ""
 
 
 def _sse(events: list[dict]) -> list[bytes]:

@@ -119,7 +119,7 @@ class CustomStreamWrapper:
             if self._state != "open":
                 if self._state == "draining" and (entry := self._complete()) is not None:
                     plan = self._call.cache_plan
-                    plan.backend.set(plan.key, entry, plan.ttl)
+                    plan.set(entry)
                 raise StopIteration
             try:
                 try:
@@ -149,7 +149,7 @@ class CustomStreamWrapper:
             if self._state != "open":
                 if self._state == "draining" and (entry := self._complete()) is not None:
                     plan = self._call.cache_plan
-                    await plan.backend.aset(plan.key, entry, plan.ttl)
+                    await plan.aset(entry)
                 raise StopAsyncIteration
             try:
                 try:

@@ -7,6 +7,10 @@ cache; ``cache={"no-cache": True}`` does not read it, ``{"no-store": True}`` doe
 ``{"ttl": seconds}`` and ``{"namespace": "..."}`` set this entry's life and key prefix. The key
 is documented in caching/keys.py. A cache hit logs one success event with
 ``kwargs["cache_hit"] is True`` and ``response_cost == 0.0``, and no pre/post events.
+
+The cache can only ever save a call, never fail one: a backend that raises (a locked SQLite
+file, a full disk, a Redis gone away) is a miss on read and a no-op on write, with one warning
+until it works again; an entry of the wrong shape is a miss, overwritten by the fresh answer.
 """
 
 from __future__ import annotations
@@ -38,6 +42,66 @@ class CachePlan:
     read: bool
     write: bool
     ttl: float | None
+
+    # Every backend operation of a call goes through these four: a cache fault is never the call's.
+
+    def get(self) -> Any:
+        try:
+            value = self.backend.get(self.key)
+        except Exception as exc:
+            return _fault(self.backend, "read", exc)
+        _recovered(self.backend, "read")
+        return value
+
+    async def aget(self) -> Any:
+        try:
+            value = await self.backend.aget(self.key)
+        except Exception as exc:
+            return _fault(self.backend, "read", exc)
+        _recovered(self.backend, "read")
+        return value
+
+    def set(self, value: str) -> None:
+        if self.ttl is not None and self.ttl <= 0:
+            return  # ttl=0: expired at once, as the peer reads it (not "never expires")
+        try:
+            self.backend.set(self.key, value, self.ttl)
+        except Exception as exc:
+            _fault(self.backend, "write", exc)
+        else:
+            _recovered(self.backend, "write")
+
+    async def aset(self, value: str) -> None:
+        if self.ttl is not None and self.ttl <= 0:
+            return
+        try:
+            await self.backend.aset(self.key, value, self.ttl)
+        except Exception as exc:
+            _fault(self.backend, "write", exc)
+        else:
+            _recovered(self.backend, "write")
+
+
+_failing: set[int] = set()  # id() of backends whose last operation failed (warned once)
+
+
+def _fault(backend: Any, operation: str, exc: Exception) -> None:
+    """One warning per backend and operation until that operation works again (a locked disk
+    cache can still be read while its writes fail)."""
+    if (id(backend), operation) not in _failing:
+        _failing.add((id(backend), operation))
+        logger.warning(
+            "llmtap: cache %s failed (%s: %s); calls go on without the cache until it works again",
+            operation,
+            type(exc).__name__,
+            exc,
+        )
+    return None
+
+
+def _recovered(backend: Any, operation: str) -> None:
+    if _failing:
+        _failing.discard((id(backend), operation))
 
 
 class Cache:
@@ -77,7 +141,7 @@ class Cache:
         elif type == "disk":
             from .disk import DiskBackend
 
-            self.backend = DiskBackend(disk_cache_dir, max_entries or 100_000)
+            self.backend = DiskBackend(disk_cache_dir, max_entries or 100_000, **options)
         else:
             raise ValueError(f"unknown cache type {type!r}: use 'local', 'redis' or 'disk'")
 
@@ -106,25 +170,37 @@ class Cache:
         self.backend.flush()
 
 
-def encode_entry(call: Call, response: Any) -> str:
-    return json.dumps(
-        {"format": FORMAT, "call_type": call.call_type, "stored_at": time.time(), "response": response.model_dump()}
-    )
+def encode_entry(call: Call, response: Any) -> str | None:
+    """The entry to store, or None when the answer cannot be stored (then it is not cached)."""
+    try:
+        return json.dumps(
+            {"format": FORMAT, "call_type": call.call_type, "stored_at": time.time(), "response": response.model_dump()}
+        )
+    except (TypeError, ValueError) as exc:
+        logger.warning("llmtap: answer not cached: it does not encode as JSON (%s)", exc)
+        return None
 
 
-def decode_entry(call: Call, raw: str | None) -> dict | None:
-    """The cached response as JSON, or None for a miss — a corrupt entry counts as a miss."""
+def decode_entry(call: Call, raw: Any) -> dict | None:
+    """The cached response as JSON, or None for a miss — a corrupt entry counts as a miss.
+
+    Corrupt includes well-formed JSON of the wrong shape: the entry must hold a response this
+    call type can be built from (the same check a provider's answer passes)."""
     if raw is None:
         return None
+    from ..answers import ShapeError, check_shape
+
     try:
         entry = json.loads(raw)
-        if entry.get("format") != FORMAT or entry.get("call_type") != call.call_type:
+        if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("call_type") != call.call_type:
             raise ValueError("not an llmtap cache entry for this call type")
         response = entry["response"]
         if not isinstance(response, dict):
             raise ValueError("entry holds no response")
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        logger.warning("llmtap: ignoring a corrupt cache entry (%s); it will be overwritten", exc)
+        check_shape(call.call_type, response)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        reason = exc if isinstance(exc, ShapeError) else f"{type(exc).__name__}: {exc}"
+        logger.warning("llmtap: ignoring a corrupt cache entry (%.200s); it will be overwritten", reason)
         return None
     max_age = (call.cache_options or {}).get("s-maxage")
     stored_at = entry.get("stored_at")

@@ -3,6 +3,10 @@
 SQLite (standard library) in WAL mode: readers never block the writer, each process opens its
 own connection, and a busy timeout serialises writers. Entries carry an expiry; the file is
 kept under ``max_entries`` by evicting the least recently written rows.
+
+Cached answers are the users' conversations: the directory is created ``0700`` and the database
+``0600`` before SQLite opens it (SQLite gives its ``-wal`` and ``-shm`` files the database's
+mode), so other users of the machine cannot read them.
 """
 
 from __future__ import annotations
@@ -24,12 +28,24 @@ def _retry_locked(operation, attempts: int = 100) -> None:
             time.sleep(0.02)
 
 
+def _owner_only(path: str) -> None:
+    try:
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # absent, or not ours to change
+
+
 class DiskBackend:
-    def __init__(self, directory: str | None = None, max_entries: int = 100_000) -> None:
+    def __init__(self, directory: str | None = None, max_entries: int = 100_000, timeout: float = 5.0) -> None:
         directory = directory or os.path.join(os.path.expanduser("~"), ".cache", "llmtap")
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
         self.path = os.path.join(directory, "cache.sqlite3")
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # exists, owner-only, before SQLite
+        for path in (self.path, self.path + "-wal", self.path + "-shm"):
+            _owner_only(path)  # a file an older version left readable by others
         self.max_entries = max_entries
+        self.timeout = timeout
         self._local = threading.local()
         self._writes = 0
         db = self._db()
@@ -44,7 +60,7 @@ class DiskBackend:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             # Switching to WAL needs a moment alone with the file: another process opening the
             # same new cache at the same time makes it report "locked" without waiting.
             _retry_locked(lambda: db.execute("PRAGMA journal_mode=WAL"))
