@@ -63,7 +63,20 @@ class EmulatorProcess:
 
 
 def median_of(runs: list[dict]) -> dict:
-    return {key: statistics.median(run[key] for run in runs) for key in runs[0] if isinstance(runs[0][key], (int, float))}
+    """Each figure's median over the fresh-process runs, and beside it (``<key>_runs``) every
+    run's value, so the table can say how far apart the runs were."""
+    out: dict = {}
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)):
+            values = [run[key] for run in runs]
+            out[key] = statistics.median(values)
+            out[key + "_runs"] = values
+    return out
+
+
+def runs_range(row: dict, key: str, fmt: str = "{:.2f}") -> str:
+    values = row.get(key + "_runs") or [row[key]]
+    return fmt.format(min(values)) + "–" + fmt.format(max(values))
 
 
 def repeat(emulator: EmulatorProcess, args: list[str], times: int = REPEATS) -> dict:
@@ -122,6 +135,7 @@ def main() -> dict:
             c: repeat(emulator, [c, "stream", b, str(n)])
             for c, n in (("urllib3", 300), ("httpx2", 200), ("openai", 100), ("litellm", 20), ("llmtap", 300))
         }
+        results["stream_logged"] = {"llmtap": repeat(emulator, ["llmtap", "stream_logged", b, "300"])}
         results["async"] = {
             c: repeat(emulator, [c, "async", b, str(n)])
             for c, n in (("aiohttp", 5000), ("httpx2", 1000), ("openai", 2000), ("litellm", 600), ("llmtap", 5000))
@@ -160,18 +174,27 @@ def table(results: dict) -> str:
     for c, row in sync.items():
         lines.append(f"| {c} | {row['wall_us']:.0f} | {row['cpu_us']:.0f} | {ratio(row['cpu_us'], floor)} | {ratio(row['cpu_us'], sync['http.client']['cpu_us'])} |")
 
-    lines += ["", "### Sync streams (20 and 200 chunks)", "", "| client | CPU µs / 20-chunk call | CPU µs / 200-chunk call | marginal CPU µs/chunk | × urllib3 |", "|---|---|---|---|---|"]
+    lines += ["", "### Sync streams (20 and 1,000 chunks, 7 alternating rounds per run)", "",
+              "| client | CPU µs / 20-chunk call | CPU µs / 1,000-chunk call | marginal CPU µs/chunk | runs' range | spread of rounds in a run | × urllib3 |",
+              "|---|---|---|---|---|---|---|"]
     for c, row in stream.items():
-        lines.append(f"| {c} | {row['cpu_us_20']:.0f} | {row['cpu_us_200']:.0f} | {row['cpu_us_per_chunk']:.2f} | {ratio(row['cpu_us_per_chunk'], stream['urllib3']['cpu_us_per_chunk'])} |")
+        lines.append(f"| {c} | {row['cpu_us_20']:.0f} | {row['cpu_us_1000']:.0f} | {row['cpu_us_per_chunk']:.2f} | {runs_range(row, 'cpu_us_per_chunk')} | "
+                     f"±{row['cpu_us_per_chunk_spread_pct'] / 2:.0f}% | {ratio(row['cpu_us_per_chunk'], stream['urllib3']['cpu_us_per_chunk'])} |")
+    if "stream_logged" in results:
+        for c, row in results["stream_logged"].items():
+            lines.append(f"| {c} + CustomLogger with log_stream_event | {row['cpu_us_20']:.0f} | {row['cpu_us_1000']:.0f} | {row['cpu_us_per_chunk']:.2f} | "
+                         f"{runs_range(row, 'cpu_us_per_chunk')} | ±{row['cpu_us_per_chunk_spread_pct'] / 2:.0f}% | {ratio(row['cpu_us_per_chunk'], stream['urllib3']['cpu_us_per_chunk'])} |")
 
     lines += ["", "### Async, concurrency 64", "", "| client | calls/s | × aiohttp | CPU µs/call |", "|---|---|---|---|"]
     for c, row in asy.items():
         lines.append(f"| {c} | {row['calls_per_s']:.0f} | {row['calls_per_s'] / asy['aiohttp']['calls_per_s']:.2f} | {row['cpu_us']:.0f} |")
 
     lines += ["", "### Callback dispatch (sync calls against the emulator)", "",
-              "| library | CPU µs/call, no handlers | one CustomLogger | ten no-op handlers (5 loggers + 5 functions) | ten vs none | events delivered / expected |", "|---|---|---|---|---|---|"]
+              "| library | CPU µs/call, no handlers | one CustomLogger | ten no-op handlers (5 loggers + 5 functions) | one vs none (runs' range) | ten vs none (runs' range) | events delivered / expected |", "|---|---|---|---|---|---|---|"]
     for c, row in cb.items():
-        lines.append(f"| {c} | {row['cpu_us_none']:.0f} | {row['cpu_us_one']:.0f} | {row['cpu_us_ten']:.0f} | +{(row['cpu_us_ten'] / row['cpu_us_none'] - 1) * 100:.0f}% | {row['events_ten']:.0f} / {row['expected_ten']:.0f} |")
+        lines.append(f"| {c} | {row['cpu_us_none']:.0f} | {row['cpu_us_one']:.0f} | {row['cpu_us_ten']:.0f} | "
+                     f"{row['added_pct_one']:+.0f}% ({runs_range(row, 'added_pct_one', '{:+.0f}%')}) | {row['added_pct_ten']:+.0f}% ({runs_range(row, 'added_pct_ten', '{:+.0f}%')}) | "
+                     f"{row['events_ten']:.0f} / {row['expected_ten']:.0f} |")
 
     if "router" in results:
         lines += ["", "### Router: added CPU per routed call (two deployments, simple-shuffle)", "",

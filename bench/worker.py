@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -188,17 +189,57 @@ def scenario_sync(client: str, base: str, n: int) -> dict:
     return {"wall_us": wall, "cpu_us": cpu}
 
 
+def _spread(values: list[float]) -> dict:
+    """Median of the rounds, and how far the rounds strayed from it (max - min, in % of it)."""
+    median = statistics.median(values)
+    return {"median": median, "spread_pct": (max(values) - min(values)) / median * 100 if median else 0.0}
+
+
+STREAM_SHORT, STREAM_LONG, STREAM_ROUNDS = 20, 1000, 7
+
+
 def scenario_stream(client: str, base: str, n: int) -> dict:
-    out = {}
-    for chunks in (20, 200):
-        fn = sync_caller(client, base, chunks)
-        for _ in range(10):
-            fn()
-        count = n if chunks == 20 else max(10, n // 5)
-        wall, cpu = timed(fn, count)
-        out[f"wall_us_{chunks}"] = wall
-        out[f"cpu_us_{chunks}"] = cpu
-    out["cpu_us_per_chunk"] = (out["cpu_us_200"] - out["cpu_us_20"]) / 180
+    """Marginal CPU per chunk: 20- and 1,000-chunk streams in alternating rounds (so a burst of
+    load on the shared machine lands on both), the median of the rounds' per-chunk figures kept
+    with their spread. CPU is the whole process's (every thread)."""
+    short, long = sync_caller(client, base, STREAM_SHORT), sync_caller(client, base, STREAM_LONG)
+    for _ in range(5):
+        short(), long()
+    count_short, count_long = max(5, n // STREAM_ROUNDS), max(2, n // (STREAM_ROUNDS * 10))
+    rounds: dict[str, list[float]] = {"short": [], "long": [], "per_chunk": []}
+    for _ in range(STREAM_ROUNDS):
+        _, cpu_short = timed(short, count_short)
+        _, cpu_long = timed(long, count_long)
+        rounds["short"].append(cpu_short)
+        rounds["long"].append(cpu_long)
+        rounds["per_chunk"].append((cpu_long - cpu_short) / (STREAM_LONG - STREAM_SHORT))
+    per_chunk = _spread(rounds["per_chunk"])
+    return {
+        f"cpu_us_{STREAM_SHORT}": _spread(rounds["short"])["median"],
+        f"cpu_us_{STREAM_LONG}": _spread(rounds["long"])["median"],
+        "cpu_us_per_chunk": per_chunk["median"],
+        "cpu_us_per_chunk_spread_pct": per_chunk["spread_pct"],
+    }
+
+
+def scenario_stream_logged(client: str, base: str, n: int) -> dict:
+    """The same, with one CustomLogger that has ``log_stream_event`` (every chunk is an event)."""
+    lib = __import__(client)
+    counter: list = []
+    CustomLogger = __import__(f"{client}.integrations.custom_logger", fromlist=["CustomLogger"]).CustomLogger
+
+    class StreamLogger(CustomLogger):
+        def log_stream_event(self, kwargs, response_obj, start_time, end_time):
+            counter.append(1)
+
+    lib.callbacks = [StreamLogger()]
+    try:
+        out = scenario_stream(client, base, n)
+    finally:
+        if hasattr(lib, "flush"):
+            lib.flush()
+        lib.callbacks = []
+    out["events"] = len(counter)
     return out
 
 
@@ -243,38 +284,68 @@ def _handlers(lib, kind: str, counter: list):
     return [NoOp() for _ in range(5)], [make_function() for _ in range(5)]
 
 
+CALLBACK_ROUNDS = 7
+
+
 def scenario_callbacks(client: str, base: str, n: int) -> dict:
+    """CPU per sync call with no handlers, one CustomLogger and ten no-op handlers, measured in
+    alternating rounds (each round flushes, so the delivery thread's CPU is inside the round);
+    the median round of each is kept with the spread of the rounds and of the ten-vs-none ratio."""
     lib = __import__(client)
-    out = {}
-    for kind in ("none", "one", "ten"):
-        counter: list = []
-        loggers, functions = _handlers(lib, kind, counter)
-        expected = n * (len(loggers) + len(functions))
+    fn = sync_caller(client, base)
+    counter: list = []
+    setups = {kind: _handlers(lib, kind, counter) for kind in ("none", "one", "ten")}
+
+    def use(kind: str) -> None:
+        loggers, functions = setups[kind]
         lib.callbacks = list(loggers)
         lib.success_callback = list(functions)
-        fn = sync_caller(client, base)
-        for _ in range(20):
-            fn()
-        if hasattr(lib, "flush"):
-            lib.flush()
-        else:
-            time.sleep(1)
-        counter.clear()
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        for _ in range(n):
-            fn()
+
+    def settle(expected: int) -> None:
         if hasattr(lib, "flush"):
             lib.flush()
         else:  # the peer has no flush: give its background logging time, then count
             deadline = time.time() + 10
             while len(counter) < expected and time.time() < deadline:
                 time.sleep(0.05)
-        out[f"cpu_us_{kind}"] = (time.process_time() - cpu0) / n * 1e6
-        out[f"wall_us_{kind}"] = (time.perf_counter() - wall0) / n * 1e6
-        out[f"events_{kind}"] = len(counter)
-        out[f"expected_{kind}"] = expected
+
+    for kind in setups:
+        use(kind)
+        for _ in range(20):
+            fn()
+        settle(0)
+    per_round = max(1, n // CALLBACK_ROUNDS)
+    cpu: dict[str, list[float]] = {kind: [] for kind in setups}
+    wall: dict[str, list[float]] = {kind: [] for kind in setups}
+    events = dict.fromkeys(setups, 0)
+    expected = dict.fromkeys(setups, 0)
+    for _ in range(CALLBACK_ROUNDS):
+        for kind, (loggers, functions) in setups.items():
+            use(kind)
+            counter.clear()
+            want = per_round * (len(loggers) + len(functions))
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            for _ in range(per_round):
+                fn()
+            settle(want)
+            cpu[kind].append((time.process_time() - cpu0) / per_round * 1e6)
+            wall[kind].append((time.perf_counter() - wall0) / per_round * 1e6)
+            events[kind] += len(counter)
+            expected[kind] += want
     lib.callbacks = []
     lib.success_callback = []
+    out: dict = {}
+    for kind in setups:
+        figure = _spread(cpu[kind])
+        out[f"cpu_us_{kind}"] = figure["median"]
+        out[f"cpu_us_{kind}_spread_pct"] = figure["spread_pct"]
+        out[f"wall_us_{kind}"] = _spread(wall[kind])["median"]
+        out[f"events_{kind}"] = events[kind]
+        out[f"expected_{kind}"] = expected[kind]
+    for kind in ("one", "ten"):  # per round, so the ratio's spread is not the sum of two spreads
+        added = [(k / none - 1) * 100 for k, none in zip(cpu[kind], cpu["none"], strict=True)]
+        out[f"added_pct_{kind}"] = statistics.median(added)
+        out[f"added_pct_{kind}_range"] = [min(added), max(added)]
     return out
 
 
@@ -387,6 +458,7 @@ def scenario_router(client: str, base: str, n: int) -> dict:
     out["added_pct_memory"] = (best["memory"] / best["direct"] - 1) * 100
     if "redis" in best:
         out["added_pct_redis"] = (best["redis"] / best["direct"] - 1) * 100
+    return out
 
 
 def scenario_cloud(client: str, base: str, n: int) -> dict:
