@@ -39,6 +39,7 @@ class Call:
     extra_body: dict | None = None
     timeout: float | None = None
     num_retries: int = 0
+    quiet_retries: bool = False  # default retries: no pre-call event per attempt (the peer's)
     retry_rules: RetryRules = DEFAULT_RULES
     metadata: dict | None = None
     mock_response: Any = None
@@ -129,8 +130,12 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
     if timeout is not None and timeout <= 0:
         raise BadRequestError(f"timeout must be positive, got {timeout!r}", model=model)
     retries = lib.get("num_retries", lib.get("max_retries", settings.num_retries))
+    quiet_retries = False
     if retries is None and provider is not None:
-        retries = provider.default_retries  # the peer's: its OpenAI client retries twice
+        # The peer's default: its OpenAI client retries twice inside one logged attempt, so
+        # these retries log no pre-call event of their own.
+        retries = provider.default_retries
+        quiet_retries = True
     if retries is not None and retries < 0:
         raise BadRequestError(f"num_retries must be >= 0, got {retries!r}", model=model)
     headers = lib.get("extra_headers") or lib.get("headers")
@@ -147,6 +152,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         extra_body=lib.get("extra_body"),
         timeout=timeout,
         num_retries=retries or 0,
+        quiet_retries=quiet_retries,
         retry_rules=settings.retry_rules,
         metadata=lib.get("metadata"),
         mock_response=mock,

@@ -218,6 +218,8 @@ class CallRecord:
 
     def pre_call(self, body: dict, url: str, headers: dict) -> None:
         self.attempts += 1
+        if self.attempts > 1 and self.call.quiet_retries:
+            return  # a default retry, inside the one attempt the peer logs
         kwargs = self.kwargs
         call = self.call
         now = datetime.datetime.now()
