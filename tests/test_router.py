@@ -816,3 +816,15 @@ def test_framework_call_shapes(emus):
     assert "hello router" in text and usage.prompt_tokens > 0
     response = router.completion(model="group-1", messages=MESSAGES, metadata={}, n=1, temperature=0.0)
     assert response.choices[0].message.content
+
+
+def test_identical_entries_are_two_deployments_with_stable_ids(emus):
+    entry = deployment("g", emus[0])
+    router = Router(model_list=[dict(entry), dict(entry)])
+    ids = [d["model_info"]["id"] for d in router.get_model_list()]
+    assert len(set(ids)) == 2 and ids[1] == ids[0] + "-2"
+    again = Router(model_list=[dict(entry), dict(entry)])  # another process computes the same ids
+    assert [d["model_info"]["id"] for d in again.get_model_list()] == ids
+    router.completion("g", MESSAGES)
+    with pytest.raises(RouterConfigError, match="ids must be unique"):
+        Router(model_list=[{**entry, "model_info": {"id": "x"}}, {**entry, "model_info": {"id": "x"}}])

@@ -82,4 +82,29 @@ SCENARIOS = {
     "json": json_output,
     "retries": retries,
     "agent": agent,
+    "router": lambda emu: router(emu),
 }
+
+
+def router(emu):
+    """LiteLLMRouterModel: a model group of two deployments behind the (llmtap or peer) Router."""
+    from smolagents import LiteLLMRouterModel
+
+    deployment = {"model": MODEL, "api_base": emu.openai_base, "api_key": "sk-framework-test"}
+    model = LiteLLMRouterModel(
+        model_id="group-1",
+        model_list=[
+            {"model_name": "group-1", "litellm_params": dict(deployment)},
+            {"model_name": "group-1", "litellm_params": dict(deployment)},
+        ],
+        client_kwargs={"routing_strategy": "simple-shuffle"},
+    )
+    emu.push(Reply(content="Paris.", prompt_tokens=9, completion_tokens=2))
+    out = model.generate(MESSAGES)
+    emu.push(Reply(content="Sunny.", tool_calls=[{"name": "get_weather", "arguments": json.dumps({"city": "Paris"})}]))
+    called = model.generate(MESSAGES, tools_to_call_from=[get_weather])
+    return {
+        "content": out.content,
+        "tool": [c.function.name for c in called.tool_calls or []],
+        **body_facts(emu),
+    }

@@ -9,6 +9,7 @@ environment needs no new Router; a missing variable is named in the error, its v
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -86,6 +87,14 @@ def parse_model_list(model_list: Any) -> list[Deployment]:
     set_shuffle_weights(deployments)
     seen: dict[str, int] = {}
     for index, deployment in enumerate(deployments):
+        if deployment.id in seen and not _given_id(model_list[index]):
+            # Two identical entries (the peer accepts them: e.g. one endpoint listed twice to
+            # weigh it): the generated id gets a suffix, the same in every process.
+            n = 2
+            while f"{deployment.id}-{n}" in seen:
+                n += 1
+            deployment = _with_id(deployment, f"{deployment.id}-{n}")
+            deployments[index] = deployment
         if deployment.id in seen:
             raise RouterConfigError(
                 f"model_list[{index}] has the same model_info.id as model_list[{seen[deployment.id]}] "
@@ -93,6 +102,16 @@ def parse_model_list(model_list: Any) -> list[Deployment]:
             )
         seen[deployment.id] = index
     return deployments
+
+
+def _given_id(entry: Any) -> bool:
+    info = entry.get("model_info") if isinstance(entry, dict) else None
+    return isinstance(info, dict) and info.get("id") is not None
+
+
+def _with_id(deployment: Deployment, new_id: str) -> Deployment:
+    deployment.model_info["id"] = new_id
+    return dataclasses.replace(deployment, id=new_id)
 
 
 def set_shuffle_weights(deployments: list[Deployment]) -> None:
