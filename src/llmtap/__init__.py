@@ -205,6 +205,10 @@ def __getattr__(name: str) -> Any:
         from .capabilities import model_list
 
         return model_list()
+    if name in ("ModelInfo", "CostPerToken", "ModelResponseBase", "PromptTokensDetails", "CompletionTokensDetails", "LlmProviders"):
+        from .types import utils as _type_names  # the peer exports these at top level too
+
+        return getattr(_type_names, name)
     raise AttributeError(f"module 'llmtap' has no attribute {name!r}")
 
 

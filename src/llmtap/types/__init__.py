@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 
 class OpenAIObject:
     _defaults: ClassVar[dict[str, Any]] = {}
+    # The fields the peer's pydantic class declares; the rest are ``model_extra``.
+    _declared: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, **fields: Any) -> None:
         self.__dict__.update(fields)
@@ -104,6 +106,58 @@ class OpenAIObject:
         obj.__dict__ = data
         return obj
 
+    # -- where pydantic is expected ---------------------------------------------------------------
+    # Frameworks use these classes as pydantic field types and call model_validate/model_extra on
+    # them. A core-schema hook keeps that working without importing pydantic here: pydantic calls
+    # it only once pydantic is already in use (measured: building a pydantic twin of each class
+    # at import would cost ~60 ms and ~8 MB; this costs nothing until used).
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_plain_validator_function(
+            cls.model_validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: value.model_dump() if isinstance(value, OpenAIObject) else value
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict:
+        return {"type": "object", "title": cls.__name__}
+
+    @classmethod
+    def model_validate(cls, obj: Any, **_: Any) -> Any:
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, OpenAIObject):
+            obj = obj.model_dump()
+        if not isinstance(obj, dict):
+            raise ValueError(f"{cls.__name__} expects a dict or a {cls.__name__}, got {type(obj).__name__}")
+        build = getattr(cls, "from_openai", None)
+        return build(obj) if build is not None else cls(**obj)
+
+    @classmethod
+    def model_validate_json(cls, data: str | bytes, **_: Any) -> Any:
+        return cls.model_validate(json.loads(data))
+
+    @property
+    def model_extra(self) -> dict[str, Any]:
+        """Fields the class does not declare (a provider's own), as pydantic's extra="allow"."""
+        declared = self._declared if self._declared is not None else self._defaults
+        return {k: v for k, v in self.__dict__.items() if k[0] != "_" and k not in declared}
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        return {k for k in self.__dict__ if k[0] != "_"}
+
+    def model_copy(self, update: dict | None = None, deep: bool = False) -> Any:
+        import copy
+
+        data = copy.deepcopy(self.__dict__) if deep else dict(self.__dict__)
+        data.update(update or {})
+        return type(self)._wrap(data)
+
 
 def _dump(value: Any, exclude_none: bool) -> Any:
     if isinstance(value, OpenAIObject):
@@ -131,7 +185,40 @@ def _obj(value: Any) -> Any:
 # -- usage, functions, tool calls -------------------------------------------------------------
 
 
+class _Details(OpenAIObject):
+    """Token-count details: the counts a provider did not send read as None (and are not dumped,
+    so a provider's answer round-trips exactly)."""
+
+    _counts: ClassVar[frozenset[str]] = frozenset()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._counts:
+            return None
+        return super().__getattr__(name)
+
+
+class PromptTokensDetailsWrapper(_Details):
+    """``usage.prompt_tokens_details``: cached, audio, text and image token counts."""
+
+    _counts = frozenset({"cached_tokens", "audio_tokens", "text_tokens", "image_tokens"})
+
+
+class CompletionTokensDetailsWrapper(_Details):
+    """``usage.completion_tokens_details``: reasoning, audio, text and prediction token counts."""
+
+    _counts = frozenset(
+        {"reasoning_tokens", "audio_tokens", "text_tokens", "accepted_prediction_tokens", "rejected_prediction_tokens"}
+    )
+
+
+_DETAILS = {
+    "prompt_tokens_details": PromptTokensDetailsWrapper,
+    "completion_tokens_details": CompletionTokensDetailsWrapper,
+}
+
+
 class Usage(OpenAIObject):
+    _declared = frozenset(('prompt_tokens', 'completion_tokens', 'total_tokens', 'prompt_tokens_details', 'completion_tokens_details'))
     _defaults = {
         "prompt_tokens": 0,
         "completion_tokens": 0,
@@ -151,9 +238,9 @@ class Usage(OpenAIObject):
         completion_tokens = completion_tokens or 0
         if total_tokens is None:
             total_tokens = prompt_tokens + completion_tokens
-        for key in ("prompt_tokens_details", "completion_tokens_details"):
-            if key in extra:
-                extra[key] = _obj(extra[key])
+        for key, wrapper in _DETAILS.items():
+            if isinstance(extra.get(key), dict):
+                extra[key] = wrapper._wrap(dict(extra[key]))
         super().__init__(
             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, total_tokens=total_tokens, **extra
         )
@@ -161,9 +248,9 @@ class Usage(OpenAIObject):
     @classmethod
     def from_openai(cls, data: dict) -> Usage:
         fields = dict(data)
-        for key in ("prompt_tokens_details", "completion_tokens_details"):
+        for key, wrapper in _DETAILS.items():
             if isinstance(fields.get(key), dict):
-                fields[key] = _obj(fields[key])
+                fields[key] = wrapper._wrap(dict(fields[key]))
         if fields.get("total_tokens") is None:
             fields["total_tokens"] = (fields.get("prompt_tokens") or 0) + (fields.get("completion_tokens") or 0)
         return cls._wrap(fields)
@@ -218,6 +305,7 @@ class ChatCompletionDeltaToolCall(OpenAIObject):
 
 
 class Message(OpenAIObject):
+    _declared = frozenset(('content', 'role', 'tool_calls', 'function_call', 'audio', 'images', 'reasoning_content', 'thinking_blocks', 'provider_specific_fields', 'annotations'))
     _defaults = {"content": None, "role": "assistant", "tool_calls": None, "function_call": None, "provider_specific_fields": None}
 
     def __init__(
@@ -248,6 +336,7 @@ class Message(OpenAIObject):
 
 
 class Delta(OpenAIObject):
+    _declared = frozenset(('content', 'role', 'tool_calls', 'function_call', 'audio', 'images', 'reasoning_content', 'thinking_blocks', 'provider_specific_fields', 'annotations'))
     # audio / refusal / provider_specific_fields: read as None, as on the peer's deltas
     _defaults = {
         "content": None, "role": None, "tool_calls": None, "function_call": None,
@@ -282,6 +371,7 @@ class Delta(OpenAIObject):
 
 
 class Choices(OpenAIObject):
+    _declared = frozenset(('finish_reason', 'index', 'message', 'logprobs', 'provider_specific_fields'))
     _defaults = {"finish_reason": None, "index": 0, "message": None, "logprobs": None, "provider_specific_fields": None}
 
     def __init__(self, finish_reason: str | None = None, index: int = 0, message: Any = None, logprobs: Any = None, **extra: Any) -> None:
@@ -299,6 +389,7 @@ class Choices(OpenAIObject):
 
 
 class StreamingChoices(OpenAIObject):
+    _declared = frozenset(('finish_reason', 'index', 'delta', 'logprobs', 'provider_specific_fields'))
     _defaults = {"finish_reason": None, "index": 0, "delta": None, "logprobs": None}
 
     def __init__(self, finish_reason: str | None = None, index: int = 0, delta: Any = None, logprobs: Any = None, **extra: Any) -> None:
@@ -329,6 +420,7 @@ def _new_id(prefix: str) -> str:
 class _Response(OpenAIObject):
     """Responses carry ``_hidden_params`` (provider, headers, cost...), never dumped."""
 
+    _declared = frozenset(("id", "created", "model", "object", "system_fingerprint", "choices", "provider_specific_fields"))
     _hidden_params: dict
     _response_ms: float | None = None  # set per call by the caller; reads None until then
 
