@@ -97,6 +97,13 @@ class Event:
         if kind == SUCCESS or kind == FAILURE:
             self.kwargs = CallDetails(record.kwargs)
             self.kwargs._build = None
+        elif kind == STREAM:
+            # The call's details do not change between chunks: one snapshot serves every chunk
+            # event of the stream (the peer hands the very same dict to each chunk's hook).
+            shared = record.stream_kwargs
+            if shared is None:
+                shared = record.stream_kwargs = dict(record.kwargs)
+            self.kwargs = shared
         else:
             self.kwargs = dict(record.kwargs)
         self.response_obj = response_obj
@@ -125,6 +132,7 @@ class CallRecord:
         "attempts",
         "redact",
         "loop",
+        "stream_kwargs",
     )
 
     def __init__(self, call: Call, sinks: tuple[Sink, ...], call_id: str | None = None) -> None:
@@ -133,6 +141,7 @@ class CallRecord:
         self.state = "new"
         self.is_async = call.is_async
         self.loop = _running_loop() if call.is_async else None
+        self.stream_kwargs: dict | None = None
         self.start_time = datetime.datetime.now()
         self.first_chunk_time: datetime.datetime | None = None
         self.response_headers: dict = {}
