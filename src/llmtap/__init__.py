@@ -132,6 +132,7 @@ from .types.endpoints import (
     ResponsesAPIStreamEvent,
     TranscriptionResponse,
 )
+from .types.llms.openai import ChatCompletionToolParam
 
 # -- settings (LiteLLM's names), read once at the start of each call (settings.py) ---------------
 callbacks: list = []

@@ -159,6 +159,18 @@ class OpenAIObject:
         return type(self)._wrap(data)
 
 
+class _ClassFields:
+    """``Model.model_fields`` as pydantic has it on the class: the declared field names (frameworks
+    read it to list what a response carries)."""
+
+    def __get__(self, obj: Any, cls: type) -> dict[str, Any]:
+        declared = cls._declared if cls._declared is not None else cls._defaults
+        return dict.fromkeys(sorted(declared))
+
+
+OpenAIObject.model_fields = _ClassFields()  # type: ignore[attr-defined]
+
+
 def _dump(value: Any, exclude_none: bool) -> Any:
     if isinstance(value, OpenAIObject):
         return value.model_dump(exclude_none=exclude_none)
