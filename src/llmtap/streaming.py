@@ -59,21 +59,32 @@ class CustomStreamWrapper:
             chunks = self._parser.feed(data) if data is not None else self._parser.close()
         except Exception as exc:
             self._fail(exc)
-        if data is None:
-            self._state = "draining"
         record = self._call.record
         add = self._assembler.add
-        for chunk in chunks:
-            add(chunk)
-            if record is not None:
-                record.stream_chunk(chunk)
+        try:
+            for chunk in chunks:
+                add(chunk)
+                if record is not None:
+                    record.stream_chunk(chunk)
+        except Exception as exc:
+            self._fail(exc)
+        if data is None:
+            self._state = "draining"
+            n = self._call.params.get("n")
+            unfinished = getattr(self._assembler, "unfinished", None)
+            if type(n) is int and n > 1 and unfinished is not None and (left := unfinished(n)):
+                # n answers were asked for: the body ending before each said it finished is a cut
+                self._fail(TransportError("read", f"stream cut short: {left} of {n} choices never finished"))
         self._ready.extend(chunks)
 
     def _complete(self) -> Any:
         """The last chunk is out: log the whole response; return what to cache, if anything."""
         self._state = "done"
         self._response.close()
-        whole = self._whole()
+        try:
+            whole = self._whole()
+        except Exception as exc:  # the stream's one outcome is this failure, never none
+            self._fail(exc)
         if self._call.record is not None:
             self._call.record.success(whole, cache_hit=self._cache_hit)
         plan = self._call.cache_plan
@@ -181,7 +192,12 @@ class CustomStreamWrapper:
                 pass
             record = self._call.record
             if record is not None:
-                record.success(self._whole(), stream_abandoned=not finished)
+                try:
+                    whole = self._whole()
+                except Exception as exc:  # the stream's one outcome is this failure, never none
+                    record.failure(exc)
+                    return
+                record.success(whole, stream_abandoned=not finished)
 
     async def aclose(self) -> None:
         self.close()
