@@ -110,6 +110,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         if types is not None:
             P.check_type(name, value, types, model)
         wire[name] = value
+    P.check_numbers(wire, model)
 
     unsupported = [] if provider is None else provider.unsupported(
         provider_model, call_type, {n: v for n, v in wire.items() if n in table}
@@ -187,7 +188,10 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         custom_base = lib.get("api_base") or lib.get("base_url")
         call.api_base = routing.resolve_base(provider, custom_base, model, settings)
         custom = bool(custom_base or routing.first_env(provider.base_env))
-        call.api_key = routing.resolve_key(provider, lib.get("api_key"), model, custom, settings)
+        P.check_api_base(call.api_base, model)
+        call.api_key = P.check_api_key(
+            routing.resolve_key(provider, lib.get("api_key"), model, custom, settings), provider.name, model
+        )
         if provider.default_version is not None or provider.version_env:
             call.api_version = (
                 lib.get("api_version")

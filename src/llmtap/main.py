@@ -24,6 +24,7 @@ from .exceptions import BadRequestError, OpenAIError, Timeout
 from .logging import sinks as _sinks
 from .logging.delivery import await_failure_hooks, wait_for_failure_hooks
 from .logging.record import new_record
+from .params import mask_url
 from .streaming import CustomStreamWrapper, transport_error
 from .transport import default_async_transport, default_transport
 from .wire import HttpRequest, HttpResponse, TransportError
@@ -217,7 +218,7 @@ def _answer(call: Call, response: HttpResponse, provider: Any = None, log_succes
         result = answers.parse(call, provider.parse_response, response)
     hidden = result._hidden_params
     hidden["custom_llm_provider"] = call.provider_name
-    hidden["api_base"] = call.api_base
+    hidden["api_base"] = mask_url(call.api_base)
     hidden["additional_headers"] = response.headers
     hidden["response_cost"] = response_cost(result, call)
     if record is not None and log_success:

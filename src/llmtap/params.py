@@ -6,9 +6,12 @@ instead of a provider's 400 after a round trip.
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from .exceptions import BadRequestError
+from .exceptions import AuthenticationError, BadRequestError
 
 _NUMBER = (int, float)
 
@@ -408,7 +411,101 @@ def check_messages(messages: Any, model: str) -> list[dict]:
                 f"{type(content).__name__}",
                 model=model,
             )
+    check_content(messages, model)
     return messages
 
 
 _ROLES = frozenset({"system", "user", "assistant", "tool", "function", "developer"})
+
+
+MAX_DEPTH = 100  # deeper nesting in a message is a mistake (or an attack), never a real prompt
+
+
+def check_numbers(wire: dict, model: str) -> None:
+    """NaN or infinity is not JSON: refuse it here rather than send ``NaN`` a server rejects."""
+    for name, value in wire.items():
+        if type(value) is float and (value != value or value in (math.inf, -math.inf)):
+            raise BadRequestError(f"parameter {name!r} must be a finite number, got {value!r}", model=model)
+
+
+def check_content(messages: Any, model: str) -> None:
+    """Malformed content parts and absurd nesting, refused before any provider transforms them."""
+    if not isinstance(messages, list):
+        return
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        _check_depth(message, model, index)
+        content = message.get("content")
+        if isinstance(content, list):
+            for position, part in enumerate(content):
+                _check_part(part, model, f"messages[{index}].content[{position}]")
+
+
+def _check_depth(value: Any, model: str, index: int) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadRequestError(f"messages[{index}] is nested more than {MAX_DEPTH} levels deep", model=model)
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values() if isinstance(child, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+
+
+def _check_part(part: Any, model: str, where: str) -> None:
+    if isinstance(part, str):
+        return  # the peer accepts a bare string as a text part
+    if not isinstance(part, dict):
+        raise BadRequestError(f"{where} must be a dict content part, got {type(part).__name__}", model=model)
+    kind = part.get("type")
+    if not isinstance(kind, str):
+        raise BadRequestError(f"{where} has no 'type' (a string such as 'text' or 'image_url')", model=model)
+    if kind == "text" and not isinstance(part.get("text"), str):
+        raise BadRequestError(f"{where} is a text part whose 'text' is not a string", model=model)
+    if kind == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, dict) else image
+        if not isinstance(url, str) or not url:
+            raise BadRequestError(f"{where} is an image_url part without a url", model=model)
+
+
+def check_api_key(key: Any, provider: str, model: str) -> Any:
+    """A key read from a file or env var often ends in a newline: strip it. A key that still holds
+    a line break, control or non-latin-1 character cannot be a header value: refuse it by name,
+    never printing it."""
+    if not isinstance(key, str):
+        return key
+    key = key.strip()
+    if any(ord(char) < 32 or ord(char) == 127 for char in key):
+        raise AuthenticationError(
+            f"the API key for {provider} contains a line break or control character", llm_provider=provider, model=model
+        )
+    if any(ord(char) > 255 for char in key):
+        raise AuthenticationError(
+            f"the API key for {provider} contains characters an HTTP header cannot carry (non-latin-1)",
+            llm_provider=provider,
+            model=model,
+        )
+    return key
+
+
+@functools.lru_cache(maxsize=256)
+def check_api_base(base: str, model: str) -> None:
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in base:
+        shown = mask_url(base) if parts.scheme in ("http", "https") else f"{base[:40]!r}"
+        raise BadRequestError(f"api_base must be an http(s) URL, got {shown}", model=model)
+
+
+@functools.lru_cache(maxsize=256)
+def mask_url(url: str | None) -> str | None:
+    """A URL with any ``user:password@`` replaced, for every place a URL is logged or shown."""
+    if not url or "@" not in url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"****:****@{host}"))

@@ -147,13 +147,14 @@ class Urllib3Transport:
         )
 
         connect, read = _timeouts(request)
-        target, url = self.target(request.url)
+        sent_url, sent_headers = _without_userinfo(request.url, request.headers)
+        target, url = self.target(sent_url)
         try:
             raw = target.urlopen(
                 request.method,
                 url,
                 body=request.body,
-                headers=request.headers,
+                headers=sent_headers,
                 timeout=urllib3.Timeout(connect=connect, read=read),
                 retries=False,
                 redirect=False,
@@ -259,14 +260,15 @@ class AiohttpTransport:
             timeout = aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
         else:
             timeout = aiohttp.ClientTimeout(total=read, connect=connect)
+        sent_url, sent_headers = _without_userinfo(request.url, request.headers)
         try:
             raw = await session.request(
                 request.method,
                 # As sent, never re-normalised: aiohttp would turn %3A back into ":", and a signed
                 # request (AWS SigV4 signs the path) must go out exactly as it was signed.
-                yarl.URL(request.url, encoded=True) if "%" in request.url else request.url,
+                yarl.URL(sent_url, encoded=True) if "%" in sent_url else sent_url,
                 data=request.body,
-                headers=request.headers,
+                headers=sent_headers,
                 timeout=timeout,
                 allow_redirects=False,
                 proxy=self.proxies(request.url),
@@ -372,3 +374,24 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _without_userinfo(url: str, headers: dict) -> tuple[str, dict]:
+    """``http://user:pass@host`` sent the same way by both clients: the credentials leave the URL
+    (aiohttp refuses them next to an Authorization header; urllib3 would drop them) and become
+    Basic auth unless the provider already set an Authorization header."""
+    if "@" not in url:
+        return url, headers
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, headers
+    userinfo, _, host = parts.netloc.rpartition("@")
+    url = parts._replace(netloc=host).geturl()
+    if not any(name.lower() == "authorization" for name in headers):
+        import base64
+        from urllib.parse import unquote
+
+        user, _, password = userinfo.partition(":")
+        token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
+        headers = {**headers, "Authorization": f"Basic {token}"}
+    return url, headers

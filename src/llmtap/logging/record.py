@@ -14,6 +14,7 @@ import random
 import traceback
 from typing import TYPE_CHECKING, Any
 
+from ..params import mask_url
 from .delivery import OutcomeWaiter, delivery
 from .delivery.outcome import attach
 from .hooks import FAILURE, POST, PRE, STREAM, SUCCESS, TRANSITIONS, refused
@@ -152,7 +153,7 @@ class CallRecord:
             call_type = "acompletion"
         # The peer logs api_base "" for mock calls (None for mock embeddings).
         mock = call.mock_response is not None
-        api_base = (None if call.call_type == "embedding" else "") if mock else call.api_base
+        api_base = (None if call.call_type == "embedding" else "") if mock else mask_url(call.api_base)
         litellm_params = _peer_litellm_params()
         litellm_params.update(
             # None when the caller passed none, as the peer logs it; a copy, so a caller reusing
@@ -239,7 +240,7 @@ class CallRecord:
         kwargs["api_key"] = call.api_key
         kwargs["additional_args"] = {
             "complete_input_dict": body,
-            "api_base": url,
+            "api_base": mask_url(url),
             "headers": mask_headers(headers, call.provider.secret_headers if call.provider else ()),
             "attempt": self.attempts,
         }

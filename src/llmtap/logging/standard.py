@@ -11,6 +11,8 @@ import datetime
 import json
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from ..params import mask_url
+
 if TYPE_CHECKING:
     from .record import CallRecord
 
@@ -107,7 +109,7 @@ def build_standard_logging_object(
         "model": call.model,
         "model_id": model_info.get("id"),
         "model_group": metadata.get("model_group"),
-        "api_base": call.api_base,
+        "api_base": mask_url(call.api_base),
         "cache_hit": bool(kwargs.get("cache_hit")),
         "cache_key": kwargs.get("cache_key"),
         "saved_cache_cost": float(kwargs.get("saved_cache_cost") or 0.0),
@@ -129,7 +131,7 @@ def build_standard_logging_object(
         "hidden_params": {
             "model_id": model_info.get("id"),
             "cache_key": kwargs.get("cache_key"),
-            "api_base": call.api_base,
+            "api_base": mask_url(call.api_base),
             "response_cost": kwargs.get("response_cost"),
             "additional_headers": dict(record.response_headers),
             "usage_estimated": usage_estimated,
