@@ -302,10 +302,12 @@ def test_same_handler_in_two_lists_is_called_once(openai_env, recorder) -> None:
 
 
 def test_unknown_callback_name_is_a_clear_error(openai_env) -> None:
-    llmtap.success_callback = ["no-such-integration"]
-    with pytest.raises(llmtap.BadRequestError, match="unknown callback 'no-such-integration'"):
+    with pytest.raises(ValueError, match="unknown callback 'no-such-integration'"):
+        llmtap.success_callback = ["no-such-integration"]
+    llmtap.success_callback.append("no-such-integration-2")  # unseen by the assignment check
+    with pytest.raises(llmtap.BadRequestError, match="unknown callback 'no-such-integration-2'"):
         call("sync")
-    assert openai_env.requests == []
+    assert openai_env.requests == []  # raised before any request
 
 
 def test_mock_response_goes_through_the_same_hooks(recorder) -> None:

@@ -143,9 +143,10 @@ def test_prometheus_metrics_scraped_over_http(openai_env) -> None:
 
 
 def test_unknown_builtin_name_lists_the_known_ones(openai_env) -> None:
-    llmtap.callbacks = ["nope"]
+    with pytest.raises(ValueError, match="built-ins: jsonl, otel, prometheus"):
+        llmtap.callbacks = ["nope"]
     with pytest.raises(llmtap.BadRequestError, match="built-ins: jsonl, otel, prometheus"):
-        llmtap.completion(model="gpt-4o-mini", messages=MESSAGES)
+        llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, callbacks=["nope-per-call"])
 
 
 def test_import_llmtap_does_not_import_prometheus() -> None:

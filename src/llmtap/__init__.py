@@ -8,6 +8,7 @@ no network: those load on first use.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 __version__ = "0.1.0"
@@ -218,3 +219,27 @@ def install_as_litellm() -> None:
     from .dropin import install_as_litellm as install
 
     install()
+
+
+class _SettingsModule(type(sys)):
+    """``llmtap`` itself, checking callback lists as they are assigned.
+
+    ``llmtap.callbacks = ["langfuse"]`` names an integration llmtap does not ship; raising right
+    there points at the line that is wrong, instead of failing (or warning) on every call later.
+    Only writes pass through here: reads of ``llmtap.<setting>`` stay plain module attribute reads
+    (the per-call settings snapshot reads ~20 of them). What an assignment cannot see —
+    ``llmtap.callbacks.append("langfuse")``, or ``callbacks=[...]`` on one call — fails at the
+    first call with the same message, once per name (logging/sinks.py ``builtin``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _CALLBACK_LISTS and isinstance(value, (list, tuple)):
+            from .integrations import BUILTIN, unknown_callback_message
+
+            for item in value:
+                if isinstance(item, str) and item not in BUILTIN:
+                    raise ValueError(f"llmtap.{name}: " + unknown_callback_message(item))
+        super().__setattr__(name, value)
+
+
+_CALLBACK_LISTS = frozenset({"callbacks", "input_callback", "success_callback", "failure_callback"})
+sys.modules[__name__].__class__ = _SettingsModule

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..exceptions import BadRequestError
-from ..integrations import BUILTIN
+from ..integrations import BUILTIN, unknown_callback_message
 from ..integrations.custom_logger import CustomLogger
 from .hooks import FUNCTION_LISTS, LOGGER_HOOKS, PRE
 
@@ -161,6 +161,7 @@ def _sink_for(target: Any, events: frozenset[str] | None) -> Sink:
 
 
 _builtin_instances: dict[str, Any] = {}
+_reported: set[str] = set()
 
 
 def builtin(name: str) -> Any:
@@ -169,12 +170,12 @@ def builtin(name: str) -> Any:
     if instance is None:
         spec = BUILTIN.get(name)
         if spec is None:
-            known = ", ".join(sorted(BUILTIN)) or "none yet"
-            raise BadRequestError(
-                f"unknown callback {name!r}: not a built-in integration (built-ins: {known}). "
-                "Pass a CustomLogger instance or a function instead.",
-                model=None,
-            )
+            if name in _reported:
+                return None
+            # Reported once per name, then left out: a list the user appended to (which no
+            # assignment check sees) must not fail every call that follows.
+            _reported.add(name)
+            raise BadRequestError(unknown_callback_message(name), model=None)
         module_name, _, class_name = spec.partition(":")
         instance = getattr(importlib.import_module(module_name), class_name)()
         _builtin_instances[name] = instance
@@ -256,6 +257,8 @@ def _collect(settings: Any, per_call: Iterable[Any] | None) -> tuple[Sink, ...]:
     for item, event in entries:
         if isinstance(item, str):
             item = builtin(item)
+            if item is None:
+                continue
         if isinstance(item, CustomLogger) or (event is None and not callable(item)):
             if id(item) not in seen_loggers:
                 seen_loggers.add(id(item))
