@@ -92,3 +92,10 @@ def test_setting_reads_stay_plain_module_reads() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert float(done.stdout) < 2, done.stderr  # measured ~1.0 (62 ns both); loose for a loaded CI
+
+
+def test_in_place_add_is_reported_once_at_the_assignment() -> None:
+    llmtap.callbacks = []
+    with pytest.raises(ValueError, match="'datadog'"):
+        llmtap.callbacks += ["datadog"]
+    assert _call() == "ok"  # already reported: the call does not fail again

@@ -237,6 +237,10 @@ class _SettingsModule(type(sys)):
 
             for item in value:
                 if isinstance(item, str) and item not in BUILTIN:
+                    if value is getattr(self, name, None):  # ``+=`` already changed the list:
+                        from .logging.sinks import _reported  # this error is its one report
+
+                        _reported.add(item)
                     raise ValueError(f"llmtap.{name}: " + unknown_callback_message(item))
         super().__setattr__(name, value)
 
