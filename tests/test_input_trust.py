@@ -180,3 +180,47 @@ def test_reasonable_nesting_and_parts_still_pass(emulator):
         model="openai/gpt-4o-mini", messages=messages, api_key="sk-x", api_base=emulator.openai_base
     )
     assert answer.choices[0].message.content
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"temperature": float("nan")},
+        {"api_base": "ftp://x"},
+        {"api_key": "sk-a\nb"},
+        {"messages": [{"role": "user", "content": [{"text": "x"}]}]},
+    ],
+)
+def test_input_errors_fire_no_hook_as_documented(emulator, kwargs):
+    """docs/callbacks.md "Limits": input errors are raised before a call record exists."""
+    seen = Seen()
+    llmtap.callbacks = [seen]
+    call = {"messages": MESSAGES, "api_key": "sk-x", "api_base": emulator.openai_base, **kwargs}
+    with pytest.raises((llmtap.BadRequestError, llmtap.AuthenticationError)):
+        llmtap.completion(model="openai/gpt-4o-mini", **call)
+    with pytest.raises((llmtap.BadRequestError, llmtap.AuthenticationError)):
+        asyncio.run(llmtap.acompletion(model="openai/gpt-4o-mini", **call))
+    llmtap.flush(timeout=10)
+    assert seen.texts == []
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("value", ["SECRET77\nx", "SECRET77ключ", "SECRET77\x00"])
+def test_unsendable_header_value_is_an_llmtap_error_without_the_value(emulator, value):
+    seen = Seen()
+    llmtap.callbacks = [seen]
+    call = {
+        "messages": MESSAGES,
+        "api_key": "sk-x",
+        "api_base": emulator.openai_base,
+        "extra_headers": {"X-Api-Key": value},
+    }
+    for run in (
+        lambda: llmtap.completion(model="openai/gpt-4o-mini", **call),
+        lambda: asyncio.run(llmtap.acompletion(model="openai/gpt-4o-mini", **call)),
+    ):
+        with pytest.raises(llmtap.BadRequestError, match="X-Api-Key") as info:
+            run()
+        llmtap.flush(timeout=10)
+        assert "SECRET77" not in _texts_of(info.value, seen)
+    assert emulator.requests == []

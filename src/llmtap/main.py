@@ -121,6 +121,7 @@ def _provider_flow(call: Call, plan: Any, log_success: bool = True) -> Flow:
             yield from provider.authorize(call)
         # Built afresh for every attempt: a signed request (AWS SigV4) needs a new date and signature.
         request = provider.build_request(call, body)
+        _check_headers(request.headers, call)
         if record is not None:
             record.pre_call(body, request.url, request.headers)
         try:
@@ -438,3 +439,18 @@ def _embedding_input(value: Any, model: str) -> Any:
         f"input must be a string, a list of strings or a list of token lists, got {json.dumps(value, default=str)[:80]}",
         model=model,
     )
+
+
+def _check_headers(headers: dict, call: Call) -> None:
+    """A header value no HTTP client can send (a line break, a control or non-latin-1 character,
+    e.g. in ``extra_headers``) is refused by name here: the clients' own errors quote the value,
+    which is often a key. Both paths refuse it alike (aiohttp would send UTF-8, urllib3 would not)."""
+    for name, value in headers.items():
+        if not isinstance(value, str) or (value.isascii() and value.isprintable()):
+            continue
+        if any(ord(char) < 32 or 127 <= ord(char) < 160 or ord(char) > 255 for char in value):
+            raise BadRequestError(
+                f"header {name!r} holds a line break, control or non-latin-1 character and cannot be sent",
+                model=call.model,
+                llm_provider=call.provider_name,
+            )
