@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -111,3 +112,28 @@ def test_n2_truncated_stream_is_never_cached(openai_env, outcomes, tmp_path) -> 
         assert whole.choices[0].message.content == "fresh"
     finally:
         llmtap.cache = None
+
+
+def test_keepalive_only_stream_ends_with_an_idle_timeout(openai_env, outcomes) -> None:
+    # keep-alive comments every 0.5s never stall a read, but a chunk only comes every ~1s
+    openai_env.push(Reply(content=" ".join(["w"] * 100), chunks=100, chunk_delay=0.5, keepalive_comments=True))
+    stream = llmtap.completion(model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_timeout=0.8)
+    started = time.monotonic()
+    with pytest.raises(llmtap.Timeout, match="idle"):
+        for _ in stream:
+            pass
+    assert time.monotonic() - started < 20  # the whole stream would take ~100s
+    assert llmtap.flush(5)
+    assert outcomes.success == [] and len(outcomes.failure) == 1
+
+
+async def test_async_keepalive_only_stream_ends_with_an_idle_timeout(openai_env, outcomes) -> None:
+    openai_env.push(Reply(content=" ".join(["w"] * 100), chunks=100, chunk_delay=0.5, keepalive_comments=True))
+    stream = await llmtap.acompletion(model="gpt-4o-mini", messages=MESSAGES, stream=True, timeout=0.8)
+    started = time.monotonic()
+    with pytest.raises(llmtap.Timeout, match="idle"):
+        async for _ in stream:
+            pass
+    assert time.monotonic() - started < 20
+    assert llmtap.flush(5)
+    assert outcomes.success == [] and len(outcomes.failure) == 1

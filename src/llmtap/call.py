@@ -38,6 +38,7 @@ class Call:
     extra_headers: dict | None = None
     extra_body: dict | None = None
     timeout: float | None = None
+    stream_timeout: float | None = None  # idle bound between streamed chunks (default: timeout)
     num_retries: int = 0
     quiet_retries: bool = False  # default retries: no pre-call event per attempt (the peer's)
     retry_rules: RetryRules = DEFAULT_RULES
@@ -158,6 +159,7 @@ def prepare(call_type: str, model: str, kwargs: dict, is_async: bool, settings: 
         metadata=lib.get("metadata"),
         mock_response=mock,
         library_params=lib,
+        stream_timeout=lib.get("stream_timeout"),
         text_via_chat=text_via_chat,
         credentials=credentials,
         settings=settings,

@@ -149,6 +149,7 @@ WIRE_PARAMS = {
 LIBRARY_PARAMS: dict[str, tuple[type, ...]] = {
     "stream": (bool,),
     "timeout": (int, float),
+    "stream_timeout": (int, float),
     "request_timeout": (int, float),
     "api_key": (str,),
     "api_base": (str,),
@@ -297,7 +298,7 @@ PEER_OWNED_PARAMS = frozenset(
     s3_encryption_key_id s3_endpoint_url s3_output_bucket_name s3_region_name
     s3_secret_access_key search_context_cost_per_query search_tool_name secret_fields
     shared_session signoz_ingestion_endpoint signoz_ingestion_key silent_model ssl_verify
-    stream_chunk_size stream_response stream_timeout stream_timeout_by_service_tier
+    stream_chunk_size stream_response stream_timeout_by_service_tier
     supports_system_message tag_regex tags text_completion tiered_pricing
     timeout_by_service_tier tpm ttl use_chat_completions_api use_client use_in_pass_through
     use_litellm_proxy use_xai_oauth user_continue_message verbose wandb_api_key

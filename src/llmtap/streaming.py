@@ -12,6 +12,7 @@ reference before the end — logs exactly one success event with what arrived so
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,10 @@ class CustomStreamWrapper:
         self._assembler = getattr(parser, "make_assembler", ChunkAssembler)()  # Responses streams bring their own
         self._state = "open"  # open → draining (body ended) → done | failed | closed
         self._cache_hit = cache_hit
+        # The idle bound between chunks: a stream kept open by keep-alive comments alone ends
+        idle = call.stream_timeout if call.stream_timeout is not None else call.timeout
+        self._idle = idle if idle and idle > 0 else None
+        self._last = time.monotonic()
         if call.record is not None:
             if not _open_streams:
                 arm_exit_drain()
@@ -59,6 +64,12 @@ class CustomStreamWrapper:
             chunks = self._parser.feed(data) if data is not None else self._parser.close()
         except Exception as exc:
             self._fail(exc)
+        if self._idle is not None:
+            now = time.monotonic()  # checked as bytes arrive: keep-alive comments do not count
+            if now - self._last > self._idle:
+                self._fail(TransportError("timeout", f"stream idle: no chunk for {self._idle:g}s"))
+            if chunks:
+                self._last = now
         record = self._call.record
         add = self._assembler.add
         try:
