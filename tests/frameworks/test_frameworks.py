@@ -24,6 +24,17 @@ VENV = ROOT / ".venvs" / "frameworks"
 REQUIREMENTS = HERE / "requirements.txt"
 FRAMEWORKS = ["instructor", "dspy", "smolagents"]
 
+# Frameworks llmtap cannot run yet, and why; the peer must still pass every scenario, and
+# the llmtap run is a strict xfail so the day it passes, the test says so.
+KNOWN_GAPS = {
+    "langchain_litellm": (
+        "langchain-litellm 0.11.2 reaches into the peer's internals at import and per call: "
+        "OPENAI_CHAT_COMPLETION_PARAMS, get_optional_params, get_secret_bool, "
+        "utils.ProviderConfigManager, main.responses_api_bridge_check, "
+        "utils.validate_and_fix_thinking_param, utils.load_credentials_from_list, types.utils.Delta"
+    ),
+}
+
 # Differences that are ours on purpose (none today); (framework, scenario, fact) → reason.
 DELIBERATE: dict[tuple[str, str, str], str] = {}
 
@@ -53,7 +64,17 @@ def _run(python: Path, framework: str, mode: str) -> dict:
     return json.loads(done.stdout.split(marker, 1)[1])
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", sorted(KNOWN_GAPS))
+def test_known_gap_scenarios_pass_on_the_peer(framework_python, framework) -> None:
+    peer = _run(framework_python, framework, "peer")
+    broken = {name: result["error"] for name, result in peer.items() if not result["ok"]}
+    assert peer and not broken, broken
+
+
+@pytest.mark.parametrize("framework", [
+    *FRAMEWORKS,
+    *(pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why)) for name, why in KNOWN_GAPS.items()),
+])
 def test_framework_runs_on_llmtap_as_on_the_peer(framework_python, framework) -> None:
     ours = _run(framework_python, framework, "llmtap")
     peer = _run(framework_python, framework, "peer")
