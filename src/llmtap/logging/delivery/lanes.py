@@ -20,6 +20,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .outcome import IN_HOOK
+
 if TYPE_CHECKING:
     from ..sinks import Sink
     from .queue import Delivery
@@ -92,7 +94,11 @@ class IsolatedLane:
 
 
 class OwnLoopLanes:
-    """llmtap's background event loop: one ordered lane per sink."""
+    """llmtap's background event loop: one ordered lane per sink.
+
+    ``running_since`` is when the hook step now executing on the loop began: hooks are stepped
+    (``_Stepped``), so a hook that merely awaits (an HTTP post) is not running, and only one
+    that blocks the loop between two awaits looks stuck to the watchdog."""
 
     def __init__(self, delivery: Delivery) -> None:
         import asyncio
@@ -100,9 +106,12 @@ class OwnLoopLanes:
         self._delivery = delivery
         self._loop = asyncio.new_event_loop()
         self._lanes: dict[int, deque[Job]] = {}
+        self._active: set[int] = set()  # sinks with a drain task
+        self._started: set[int] = set()  # sinks whose first job is under way (maybe suspended)
         self._in_flight: dict[int, int] = {}
         self._lock = threading.Lock()
-        self.running_since: float | None = None  # when the hook now running started
+        self.retired = False  # replaced after a stall: stops once its last hook is done
+        self.running_since: float | None = None  # when the hook step now running started
         self.running_sink: int | None = None
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="llmtap-delivery-async", daemon=True)
@@ -116,54 +125,77 @@ class OwnLoopLanes:
         asyncio.set_event_loop(self._loop)
         self._loop.call_soon(ready.set)
         self._loop.run_forever()
+        # Only a retired loop stops: its thread ends here instead of idling for ever.
+        self._delivery.retire_loop(self)
+        self._loop.close()
 
     def busy(self, key: int) -> bool:
         return self._in_flight.get(key, 0) > 0
 
     def submit(self, job: Job) -> None:
+        # The job is in its lane at once (not when the loop next runs, which a blocked loop
+        # never does), so the watchdog can move it to a fresh loop.
         key = job[1].sink_id
         with self._lock:
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
-        self._loop.call_soon_threadsafe(self._enqueue, key, job)
-
-    def take_stalled(self) -> tuple[int, list[Job]] | None:
-        """The loop is stuck in one sink's hook: take every OTHER sink's waiting jobs away
-        (they move to a fresh loop); the stuck sink keeps this loop."""
-        with self._lock:
-            stuck = self.running_sink
-            if stuck is None:
-                return None
-            moved: list[Job] = []
-            for key, lane in self._lanes.items():
-                if key != stuck:
-                    moved.extend(lane)
-                    self._in_flight[key] = self._in_flight.get(key, 0) - len(lane)
-                    lane.clear()
-            return stuck, moved
-
-    def _enqueue(self, key: int, job: Job) -> None:
-        with self._lock:
             lane = self._lanes.get(key)
             if lane is None:
                 lane = self._lanes[key] = deque()
             lane.append(job)
-            start = len(lane) == 1
-        if start:
-            self._loop.create_task(self._drain(key, lane))
+            if key in self._active:
+                return
+            self._active.add(key)
+        try:
+            self._loop.call_soon_threadsafe(self._start, key, lane)
+        except RuntimeError:  # a retired loop that has just closed: the current one takes it
+            with self._lock:
+                jobs = list(lane)
+                lane.clear()
+                self._active.discard(key)
+                self._in_flight[key] -= len(jobs)
+            for moved in jobs:
+                self._delivery.own_loop_lanes().submit(moved)
+
+    def take_stalled(self) -> tuple[int, list[Job]] | None:
+        """The loop is stuck in one sink's hook: take every OTHER sink's waiting jobs away
+        (they move to a fresh loop); the stuck sink keeps this loop, and so does a hook already
+        under way (its futures belong to this loop: it finishes here, never twice)."""
+        with self._lock:
+            stuck = self.running_sink
+            if stuck is None:
+                return None
+            self.retired = True
+            moved: list[Job] = []
+            for key, lane in self._lanes.items():
+                if key == stuck:
+                    continue
+                keep = lane.popleft() if key in self._started and lane else None
+                moved.extend(lane)
+                self._in_flight[key] = self._in_flight.get(key, 0) - len(lane)
+                lane.clear()
+                if keep is not None:
+                    lane.append(keep)
+            return stuck, moved
+
+    def _start(self, key: int, lane: deque[Job]) -> None:
+        self._loop.create_task(self._drain(key, lane))
 
     async def _drain(self, key: int, lane: deque[Job]) -> None:
+        IN_HOOK.set(True)  # this task's own context: the hooks it runs, and their calls
         while True:
             with self._lock:
                 if not lane:
+                    self._active.discard(key)
+                    if self.retired and not self._active:
+                        self._loop.stop()
                     return
                 event, sink, function, arguments, awaited = lane[0]
-                self.running_sink = key
-                self.running_since = time.monotonic()
+                self._started.add(key)
             ok = True
             try:
-                result = function(*arguments)
+                result = self._step(key, function, arguments)
                 if awaited:
-                    await result
+                    await _Stepped(result, self, key)
             except GeneratorExit:
                 if self._loop.is_closed():  # this coroutine is being discarded with its loop
                     raise
@@ -173,12 +205,59 @@ class OwnLoopLanes:
                 log_hook_failure(sink, function)
                 ok = False
             with self._lock:
-                self.running_sink = None
-                self.running_since = None
-                if lane and lane[0][0] is event:
+                self._started.discard(key)
+                mine = bool(lane) and lane[0][0] is event
+                if mine:
                     lane.popleft()
                     self._in_flight[key] -= 1
-            self._delivery.job_finished(event, ok)
+            if mine:
+                self._delivery.job_finished(event, ok)
+
+    def _step(self, key: int, function: Any, arguments: tuple) -> Any:
+        self.running_sink = key
+        self.running_since = time.monotonic()
+        try:
+            return function(*arguments)
+        finally:
+            self.running_since = None
+            self.running_sink = None
+
+
+class _Stepped:
+    """Await a hook's coroutine one step at a time, timing each step for the watchdog."""
+
+    __slots__ = ("_coro", "_lanes", "_key")
+
+    def __init__(self, coro: Any, lanes: OwnLoopLanes, key: int) -> None:
+        self._coro = coro
+        self._lanes = lanes
+        self._key = key
+
+    def __await__(self) -> Any:
+        coro = self._coro
+        if not hasattr(coro, "send"):  # an awaitable that is not a coroutine
+            return (yield from coro.__await__())
+        lanes = self._lanes
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            lanes.running_sink = self._key
+            lanes.running_since = time.monotonic()
+            try:
+                if error is not None:
+                    yielded = coro.throw(error)
+                else:
+                    yielded = coro.send(value)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                lanes.running_since = None
+                lanes.running_sink = None
+            value, error = None, None
+            try:
+                value = yield yielded
+            except BaseException as exc:  # CancelledError, GeneratorExit: into the hook
+                error = exc
 
 
 class CallerLoopLanes:
@@ -190,6 +269,8 @@ class CallerLoopLanes:
         self._lock = threading.Lock()
         self._lanes: dict[int, deque[Job]] = {}
         self._scheduled: set[int] = set()
+        self._tasks: dict[int, Any] = {}
+        self.stopped_since: float | None = None  # when flush() first found the loop not running
 
     @property
     def pending(self) -> int:
@@ -216,6 +297,15 @@ class CallerLoopLanes:
             jobs = [job for lane in self._lanes.values() for job in lane]
             self._lanes.clear()
             self._scheduled.clear()
+            tasks, self._tasks = list(self._tasks.values()), {}
+        if tasks and not self.loop.is_closed():
+            # A loop that stopped (run_until_complete returned) may run again: a hook it left
+            # mid-way is run again by llmtap's loop, so it must not also finish here.
+            for task in tasks:
+                try:
+                    self.loop.call_soon_threadsafe(task.cancel)
+                except RuntimeError:  # closed meanwhile
+                    break
         return jobs
 
     def ending(self) -> bool:
@@ -227,11 +317,15 @@ class CallerLoopLanes:
         if self.ending():
             self.delivery.reclaim(self)
             return
-        self.loop.create_task(self._drain(key))
+        task = self.loop.create_task(self._drain(key))
+        with self._lock:
+            if key in self._scheduled:
+                self._tasks[key] = task
 
     async def _drain(self, key: int) -> None:
         import asyncio
 
+        IN_HOOK.set(True)  # this task's own context: the hooks it runs, and their calls
         while True:
             if self.ending():
                 self.delivery.reclaim(self)
@@ -240,6 +334,8 @@ class CallerLoopLanes:
                 lane = self._lanes.get(key)
                 if not lane:
                     self._scheduled.discard(key)
+                    if self._tasks.get(key) is asyncio.current_task():
+                        del self._tasks[key]
                     return
                 event, sink, function, arguments, awaited = lane[0]
             ok = True
@@ -268,6 +364,6 @@ class CallerLoopLanes:
                 lane = self._lanes.get(key)
                 if lane and lane[0][0] is event:
                     lane.popleft()
-                else:  # reclaimed meanwhile: the job now belongs to llmtap's own loop
-                    continue
+                else:  # reclaimed meanwhile: the job, and the lane, now belong to llmtap's loop
+                    return
             self.delivery.job_finished(event, ok)

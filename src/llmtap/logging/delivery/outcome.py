@@ -9,10 +9,15 @@ pays nothing.
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
 from typing import Any
 
 FAILURE_WAIT = 2.0
 _ATTRIBUTE = "_llmtap_failure_hooks"
+
+# Set inside the task that runs async hooks (on the caller's loop or llmtap's own): a hook's own
+# failing call must not wait for failure hooks queued behind the very hook that is waiting.
+IN_HOOK: ContextVar[bool] = ContextVar("llmtap_in_hook", default=False)
 
 
 class OutcomeWaiter:
@@ -85,12 +90,13 @@ def wait_for_failure_hooks(exc: BaseException) -> None:
     if waiter is not None:
         from . import delivery
 
-        if not delivery.on_delivery_thread():  # a hook's own failing call cannot wait for itself
+        # A hook's own failing call cannot wait for itself.
+        if not delivery.on_delivery_thread() and not IN_HOOK.get():
             waiter.wait(FAILURE_WAIT)
 
 
 async def await_failure_hooks(exc: BaseException) -> None:
     """The async twin: the wait yields to the caller's loop, where async failure hooks run."""
     waiter = _take(exc)
-    if waiter is not None:
+    if waiter is not None and not IN_HOOK.get():
         await waiter.await_done(FAILURE_WAIT)

@@ -23,6 +23,9 @@ CAPACITY = 10_000
 # After waking, the worker waits this long before draining, so the events of several calls are
 # delivered in one go: far fewer thread switches on the caller's CPU, at a cost of ~2 ms latency.
 LINGER_SECONDS = 0.002
+# flush() takes the hooks of a caller's loop that has stopped running for this long (it may be
+# between two run_until_complete calls) and delivers them on llmtap's own loop.
+STOPPED_GRACE = 0.2
 
 
 class Busy(NamedTuple):
@@ -124,7 +127,7 @@ class Delivery:
                     if self.caller_loops:
                         self._cond.release()
                         try:
-                            self._reclaim_unreachable()
+                            self._reclaim_unreachable(stopped=True)
                         finally:
                             self._cond.acquire()
                 return True
@@ -273,6 +276,12 @@ class Delivery:
         if event.waiter is not None:
             event.waiter.job_done()
 
+    def retire_loop(self, lanes: OwnLoopLanes) -> None:
+        """A loop replaced after a stall finished its last hook: its thread ends."""
+        if lanes in self.stalled_loops:
+            self.stalled_loops.remove(lanes)
+        self._threads.discard(threading.get_ident())
+
     def retire_lane(self, lane: IsolatedLane) -> None:
         """An isolated lane went idle: its thread ends and the sink is served inline again."""
         with self.handoff:
@@ -281,6 +290,9 @@ class Delivery:
         self._threads.discard(threading.get_ident())
 
     # -- event loops -------------------------------------------------------------------------
+
+    def own_loop_lanes(self) -> OwnLoopLanes:
+        return self._own_loop()
 
     def _own_loop(self) -> OwnLoopLanes:
         if self.own_loop is None:
@@ -306,16 +318,26 @@ class Delivery:
             for job in jobs:
                 own.submit(job)
 
-    def _reclaim_unreachable(self) -> None:
+    def _reclaim_unreachable(self, stopped: bool = False) -> None:
         """Closed caller loops, and a loop this very thread is blocking (a sync flush() inside
-        async code), cannot deliver: hand their jobs to llmtap's own loop."""
+        async code), cannot deliver: hand their jobs to llmtap's own loop. With ``stopped``
+        (flush() is waiting), so is a loop that has not been running for STOPPED_GRACE: a
+        ``loop.run_until_complete(acompletion(...))`` whose loop is never run again."""
         if not self.caller_loops:
             return
         from asyncio import events
 
         current = events._get_running_loop()
+        now = time.monotonic()
         for lanes in list(self.caller_loops.values()):
             if lanes.loop.is_closed() or (lanes.loop is current and lanes.pending):
+                self.reclaim(lanes)
+            elif not stopped or lanes.loop.is_running() or not lanes.pending:
+                lanes.stopped_since = None
+            elif lanes.stopped_since is None:
+                lanes.stopped_since = now
+            elif now - lanes.stopped_since >= STOPPED_GRACE:
+                lanes.stopped_since = None
                 self.reclaim(lanes)
 
     def reclaim_all(self) -> None:
