@@ -494,8 +494,13 @@ def check_api_key(key: Any, provider: str, model: str) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def check_api_base(base: str, model: str) -> None:
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in base:
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:  # "[bad" (an unclosed IPv6 bracket), port 99999: never the raw error
+        host = base.rpartition("@")[2] if "@" in base else base
+        raise BadRequestError(f"api_base must be an http(s) URL, got {host[:60]!r}", model=model) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in base:
         shown = mask_url(base) if parts.scheme in ("http", "https") else f"{base[:40]!r}"
         raise BadRequestError(f"api_base must be an http(s) URL, got {shown}", model=model)
 
